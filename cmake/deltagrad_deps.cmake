@@ -1,0 +1,10 @@
+# Finds deltagrad's dependencies; shared by the build and by the installed package config.
+include(CMakeFindDependencyMacro)
+find_dependency(xtl)
+find_dependency(xsimd)
+find_dependency(xtensor)
+find_dependency(xtensor-blas)
+find_dependency(OpenBLAS)
+find_dependency(Threads)
+find_dependency(ZLIB)
+find_dependency(nlohmann_json)
