@@ -1,0 +1,69 @@
+// Internal building blocks shared by delta_backprop and delta_sgd_step: shape checks with clear messages, buffer
+// sizing without reallocation, and the BLAS products of the recurrences (GEMM with transpose flags).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "autograd/xt.hpp"
+#include "nn/reference/delta_backprop.hpp"
+
+namespace dg::reference::detail {
+
+/// "[3, 5]" for any xtensor shape (xt.hpp's shape_str lives in the autograd library, which we must not link).
+template <class S>
+std::string shape_text(const S& shape) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+/// Resizes out to rows × cols only when its shape differs, so a reused buffer is never reallocated.
+template <class T>
+void ensure_shape(Array<T>& out, std::size_t rows, std::size_t cols) {
+    if (out.dimension() != 2 || out.shape()[0] != rows || out.shape()[1] != cols) out.resize({rows, cols});
+}
+
+/// Same for a vector of n elements.
+template <class T>
+void ensure_shape(Array<T>& out, std::size_t n) {
+    if (out.dimension() != 1 || out.shape()[0] != n) out.resize({n});
+}
+
+/// Checks the network, the batch and the targets; fn names the public function in the messages.
+/// Allocates nothing unless it throws.
+template <class T>
+void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss, T lambda);
+
+/// C = op(A) op(B) · alpha + beta · C through BLAS, op = transpose when the flag is set. C must be sized already.
+template <class T>
+void gemm(const Array<T>& A, bool trans_a, const Array<T>& B, bool trans_b, Array<T>& C, T alpha = T(1),
+          T beta = T(0));
+
+/// z = a_prev W^T + b for one layer, z sized to [m, n_out].
+template <class T>
+void linear_forward(const Array<T>& a_prev, const LayerParams<T>& layer, Array<T>& z);
+
+/// The forward pass over all layers into z[l-1], a[l-1] (resized to the layer count; a(0) = X is not stored), the
+/// output through the loss's output activation. Returns the loss including the L2 penalty, the penalty alone in
+/// *penalty if given. Reuses the buffers' storage when the shapes are unchanged.
+template <class T>
+T forward_pass(const MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss, T lambda,
+               std::vector<Array<T>>& z, std::vector<Array<T>>& a, T* penalty);
+
+/// δ(l−1) = (δ(l) W(l)) ⊙ f'(z(l−1)), with f, z, a those of layer l−1.
+template <class T>
+void propagate_delta(const Array<T>& delta, const Array<T>& W, const LayerParams<T>& prev, const Array<T>& z_prev,
+                     const Array<T>& a_prev, Array<T>& delta_prev);
+
+/// out = Σ over the rows of delta (the batch): Δb without the loop over samples that the notes write.
+template <class T>
+void column_sums(const Array<T>& delta, Array<T>& out);
+
+/// λ/(2m) Σ_l ‖W(l)‖².
+template <class T>
+T l2_penalty(const MlpParams<T>& net, T lambda, std::size_t m);
+
+}  // namespace dg::reference::detail
