@@ -34,7 +34,8 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
         const std::string name = "layer " + std::to_string(l);
         if (layer.W.dimension() != 2 || layer.W.shape()[1] != n_prev || layer.W.shape()[0] == 0) {
             throw ShapeError(where + name + " weight has shape " + shape_text(layer.W.shape()) + ", expected [*, " +
-                             std::to_string(n_prev) + "]" + (layer.W.dimension() == 2 ? " with * >= 1" : ""));
+                             std::to_string(n_prev) + "]" +
+                             (layer.W.dimension() == 2 && layer.W.shape()[0] == 0 ? " with * >= 1" : ""));
         }
         const std::size_t n_out = layer.W.shape()[0];
         if (layer.b.dimension() != 1 || layer.b.shape()[0] != n_out) {
