@@ -1,0 +1,61 @@
+// Broadcast shapes and sum_to, the single place where broadcast gradients are reduced.
+#include "autograd/broadcast.hpp"
+
+#include "autograd/ops.hpp"
+
+namespace dg {
+
+Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
+    const std::size_t n = std::max(a.size(), b.size());
+    Shape out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+        const std::size_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+        if (da != db && da != 1 && db != 1)
+            throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                             " do not broadcast (dimension " + std::to_string(i) + ": " + std::to_string(da) +
+                             " vs " + std::to_string(db) + ")");
+        out[i] = da == 1 ? db : da;
+    }
+    return out;
+}
+
+bool broadcastable_to(const Shape& from, const Shape& to) {
+    if (from.size() > to.size()) return false;
+    const std::size_t off = to.size() - from.size();
+    for (std::size_t i = 0; i < from.size(); ++i)
+        if (from[i] != 1 && from[i] != to[i + off]) return false;
+    return true;
+}
+
+template <class T>
+Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
+    const Shape from = shape_of(a);
+    if (!broadcastable_to(shape, from))
+        throw ShapeError("sum_to: cannot reduce shape " + shape_str(from) + " to " + shape_str(shape));
+    const std::size_t off = from.size() - shape.size();
+    std::vector<std::size_t> axes;
+    for (std::size_t i = 0; i < from.size(); ++i)
+        if (i < off || (shape[i - off] == 1 && from[i] != 1)) axes.push_back(i);
+    Array<T> r = axes.empty() ? a : Array<T>(xt::sum(a, axes, immediate));
+    r.reshape(shape);
+    return r;
+}
+
+template <class T>
+Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
+    if (x.shape() == shape) return x;
+    // sum_to: gx = broadcast_to(g, x.shape)
+    return record<T>(sum_to_array(x.value(), shape), {x}, "sum_to",
+                     [](const std::vector<Tensor<T>>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         return std::vector<Tensor<T>>{broadcast_to(g, in[0].shape())};
+                     },
+                     Saves::none());
+}
+
+template Array<float> sum_to_array(const Array<float>&, const Shape&);
+template Array<double> sum_to_array(const Array<double>&, const Shape&);
+template Tensor<float> sum_to(const Tensor<float>&, const Shape&);
+template Tensor<double> sum_to(const Tensor<double>&, const Shape&);
+
+}  // namespace dg

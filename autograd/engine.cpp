@@ -1,0 +1,231 @@
+// The backward pass: an iterative depth-first topological sort from the roots, then one sweep in reverse
+// order that runs each node's backward function and accumulates into its inputs. Nothing recurses.
+#include "autograd/engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include "autograd/broadcast.hpp"
+#include "autograd/ops.hpp"
+
+namespace dg {
+
+namespace {
+thread_local bool grad_mode = true;
+std::atomic<std::uint64_t> visit_counter{0};
+}  // namespace
+
+bool grad_enabled() { return grad_mode; }
+void set_grad_enabled(bool enabled) { grad_mode = enabled; }
+
+template <class T>
+Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, BackwardFn<T> backward,
+                 Saves saves) {
+    bool needs_grad = false;
+    if (grad_mode)
+        for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
+    auto node = std::make_shared<Node<T>>(std::move(value));
+    node->op = op;
+    if (needs_grad) {
+        node->requires_grad = true;
+        node->backward = std::move(backward);
+        node->saves_output = saves.output;
+        if (saves.inputs != 0) {
+            node->saved_versions.resize(inputs.size(), not_saved);
+            for (std::size_t i = 0; i < inputs.size() && i < 32; ++i)
+                if (saves.inputs & (1u << i)) node->saved_versions[i] = inputs[i].version();
+        }
+        node->inputs = std::move(inputs);
+    }
+    return Tensor<T>(std::move(node));
+}
+
+namespace {
+
+/// Nodes reachable from the roots through inputs that require grad, in post order (inputs first).
+template <class T>
+std::vector<std::shared_ptr<Node<T>>> topological_order(const std::vector<Tensor<T>>& roots) {
+    const std::uint64_t mark = ++visit_counter;
+    std::vector<std::shared_ptr<Node<T>>> order;
+    std::vector<std::pair<Node<T>*, std::size_t>> stack;  // node, next input to visit
+    std::vector<std::shared_ptr<Node<T>>> owners;         // keeps stacked nodes alive: parallel to stack
+    for (const auto& root : roots) {
+        Node<T>* r = root.node();
+        if (r->visit_mark == mark) continue;
+        r->visit_mark = mark;
+        stack.emplace_back(r, 0);
+        owners.push_back(root.node_ptr());
+        while (!stack.empty()) {
+            auto& [node, next] = stack.back();
+            if (next < node->inputs.size()) {
+                const Tensor<T>& in = node->inputs[next++];
+                Node<T>* child = in.node();
+                if (in.requires_grad() && child->visit_mark != mark) {
+                    child->visit_mark = mark;
+                    stack.emplace_back(child, 0);
+                    owners.push_back(in.node_ptr());
+                }
+            } else {
+                order.push_back(std::move(owners.back()));
+                owners.pop_back();
+                stack.pop_back();
+            }
+        }
+    }
+    return order;
+}
+
+/// Adds g into a gradient slot: the first contribution is stored as is, later ones summed out of place
+/// (the stored tensor may be shared with another slot).
+template <class T>
+void accumulate(Tensor<T>& slot, const Tensor<T>& g) {
+    slot = slot.defined() ? add(slot, g) : g;
+}
+
+/// Accumulates into the user-visible .grad: a private copy when no graph is wanted, so that later
+/// in-place changes (an optimizer, clipping) never reach another tensor's gradient.
+template <class T>
+void accumulate_grad(Node<T>& node, const Tensor<T>& g, bool create_graph) {
+    if (create_graph) {
+        accumulate(node.grad, g);
+    } else if (!node.grad.defined()) {
+        node.grad = Tensor<T>(Array<T>(g.value()));
+    } else {
+        Array<T>& v = node.grad.node()->value;
+        if (shape_of(v) != g.shape()) v = v + g.value();
+        else xt::noalias(v) += g.value();
+        ++node.grad.node()->version;
+    }
+}
+
+template <class T>
+void check_versions(const Node<T>& node) {
+    for (std::size_t i = 0; i < node.saved_versions.size(); ++i) {
+        const std::uint64_t saved = node.saved_versions[i];
+        if (saved != not_saved && node.inputs[i].version() != saved)
+            throw GraphError(std::string("backward: input ") + std::to_string(i) + " of " + node.op + " (shape " +
+                             shape_str(node.inputs[i].shape()) + ") was modified in place after it was used (version " +
+                             std::to_string(node.inputs[i].version()) + ", expected " + std::to_string(saved) +
+                             "); backward needs its old value");
+    }
+    if (node.saves_output && node.version != 0)
+        throw GraphError(std::string("backward: the output of ") + node.op +
+                         " was modified in place after it was computed; backward needs its old value");
+}
+
+template <class T>
+void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& root_grads, bool retain_graph,
+                  bool create_graph, const std::vector<Tensor<T>>* capture, std::vector<Tensor<T>>* captured) {
+    if (roots.size() != root_grads.size())
+        throw ValueError("backward: " + std::to_string(roots.size()) + " roots but " +
+                         std::to_string(root_grads.size()) + " gradients");
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+        const Tensor<T>& root = roots[i];
+        if (!root.defined()) throw GraphError("backward: undefined root tensor");
+        if (!root.requires_grad())
+            throw GraphError(std::string("backward: the tensor (") + root.op() + ", shape " + shape_str(root.shape()) +
+                             ") does not require grad: no input of its graph has requires_grad set");
+        if (!root_grads[i].defined() && root.numel() != 1)
+            throw GraphError("backward: a gradient is needed for a non-scalar output (shape " +
+                             shape_str(root.shape()) + "); pass one of that shape, or reduce to a scalar first");
+        if (root_grads[i].defined() && root_grads[i].shape() != root.shape())
+            throw ShapeError("backward: gradient shape " + shape_str(root_grads[i].shape()) +
+                             " does not match the output shape " + shape_str(root.shape()));
+    }
+
+    auto order = topological_order(roots);
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+        Tensor<T> seed = root_grads[i].defined() ? root_grads[i] : Tensor<T>::ones(roots[i].shape());
+        accumulate(roots[i].node()->pending, seed);
+    }
+
+    GradModeGuard mode(create_graph);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        Node<T>& node = **it;
+        if (!node.pending.defined()) continue;
+        Tensor<T> g = std::move(node.pending);
+        node.pending = Tensor<T>();
+        for (auto& hook : node.hooks) {
+            Tensor<T> replaced = hook(g);
+            if (replaced.defined()) {
+                if (replaced.shape() != g.shape())
+                    throw ShapeError("backward: a hook returned a gradient of shape " + shape_str(replaced.shape()) +
+                                     ", expected " + shape_str(g.shape()));
+                g = replaced;
+            }
+        }
+        if (capture) {
+            for (std::size_t k = 0; k < capture->size(); ++k)
+                if ((*capture)[k].node() == &node) accumulate((*captured)[k], g);
+        } else if (node.is_leaf() || node.retains_grad) {
+            accumulate_grad(node, g, create_graph);
+        }
+        if (node.is_leaf()) continue;
+        if (node.freed)
+            throw GraphError(std::string("backward: the graph through ") + node.op +
+                             " was already freed by an earlier backward; pass retain_graph=true to the first backward "
+                             "to backward twice");
+        check_versions(node);
+
+        Tensor<T> self(*it);
+        std::vector<Tensor<T>> grads = node.backward(node.inputs, self, g);
+        for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
+            const Tensor<T>& in = node.inputs[i];
+            if (!in.requires_grad() || !grads[i].defined()) continue;
+            Tensor<T> gi = grads[i];
+            if (gi.shape() != in.shape()) gi = sum_to(gi, in.shape());
+            accumulate(in.node()->pending, gi);
+        }
+        if (!retain_graph) {
+            node.inputs.clear();
+            node.backward = nullptr;
+            node.saved_versions.clear();
+            node.freed = true;
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& root_grads, bool retain_graph,
+              bool create_graph) {
+    run_backward<T>(roots, root_grads, retain_graph || create_graph, create_graph, nullptr, nullptr);
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
+                            const std::vector<Tensor<T>>& grad_outputs, bool retain_graph, bool create_graph,
+                            bool allow_unused) {
+    for (const auto& in : inputs)
+        if (!in.defined() || !in.requires_grad())
+            throw GraphError("grad: every input must be a defined tensor that requires grad");
+    std::vector<Tensor<T>> douts = grad_outputs;
+    if (douts.empty()) douts.resize(outputs.size());
+    std::vector<Tensor<T>> result(inputs.size());
+    run_backward<T>(outputs, douts, retain_graph || create_graph, create_graph, &inputs, &result);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+        if (!result[i].defined() && !allow_unused)
+            throw GraphError("grad: input " + std::to_string(i) + " (shape " + shape_str(inputs[i].shape()) +
+                             ") was not used to compute the outputs; pass allow_unused=true");
+    return result;
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
+                            const std::vector<Tensor<T>>& grad_outputs, bool create_graph, bool allow_unused) {
+    return grad<T>(outputs, inputs, grad_outputs, create_graph, create_graph, allow_unused);
+}
+
+#define DG_INSTANTIATE(T)                                                                                        \
+    template Tensor<T> record(Array<T>, std::vector<Tensor<T>>, const char*, BackwardFn<T>, Saves);              \
+    template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
+    template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
+                                         const std::vector<Tensor<T>>&, bool, bool, bool);                       \
+    template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
+                                         const std::vector<Tensor<T>>&, bool, bool);
+DG_INSTANTIATE(float)
+DG_INSTANTIATE(double)
+
+}  // namespace dg

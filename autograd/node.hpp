@@ -1,0 +1,81 @@
+// Node: one value in the graph with what backward needs — its inputs, its backward function, the op
+// name, the versions of saved inputs — and the engine's scratch space. Destruction is iterative, so a
+// 10^6-long chain frees without overflowing the stack.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace dg {
+
+/// Computes the gradients of an op's inputs from the gradient of its output. It receives the inputs and
+/// the output (never held by the closure: that would be a cycle) and returns one gradient per input
+/// (undefined where an input needs none). Written with the library's differentiable ops.
+template <class T>
+using BackwardFn = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>& inputs,
+                                                        const Tensor<T>& output, const Tensor<T>& grad)>;
+
+inline constexpr std::uint64_t not_saved = std::numeric_limits<std::uint64_t>::max();
+
+template <class T>
+struct Node {
+    Array<T> value;
+    Tensor<T> grad;                  // accumulated gradient (leaves, retain_grad)
+    std::vector<Tensor<T>> inputs;   // the op's inputs; cleared when backward frees the graph
+    BackwardFn<T> backward;          // empty for leaves
+    const char* op = "leaf";
+    std::string label;
+    bool requires_grad = false;
+    bool retains_grad = false;
+    bool freed = false;              // backward ran without retain_graph: inputs and function released
+    std::uint64_t version = 0;       // bumped by every in-place change of value
+    std::vector<std::uint64_t> saved_versions;  // per input: version when recorded, or not_saved
+    bool saves_output = false;       // the backward reads this node's own value
+    std::vector<typename Tensor<T>::Hook> hooks;
+
+    // Engine scratch, valid during one backward pass.
+    Tensor<T> pending;               // gradient accumulated so far from this node's consumers
+    std::uint64_t visit_mark = 0;
+
+    Node() = default;
+    explicit Node(Array<T> v) : value(std::move(v)) {}
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    ~Node();
+
+    bool is_leaf() const { return !backward && !freed; }
+};
+
+template <class T>
+Node<T>::~Node() {
+    // Move every handle this node owns onto an explicit stack; a node whose last owner is the stack gives
+    // up its own handles before it dies, so no destructor ever recurses.
+    std::vector<Tensor<T>> stack = std::move(inputs);
+    auto take = [&stack](Tensor<T>& t) {
+        if (t.defined()) stack.push_back(std::move(t));
+    };
+    take(grad);
+    take(pending);
+    while (!stack.empty()) {
+        Tensor<T> t = std::move(stack.back());
+        stack.pop_back();
+        if (t.node_ptr().use_count() == 1) {
+            Node<T>& n = *t.node();
+            for (auto& in : n.inputs) take(in);
+            n.inputs.clear();
+            n.backward = nullptr;  // a closure may hold tensors too
+            take(n.grad);
+            take(n.pending);
+        }
+    }
+}
+
+extern template struct Node<float>;
+extern template struct Node<double>;
+
+}  // namespace dg

@@ -1,0 +1,116 @@
+// Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it,
+// and the fused fully connected layer y = x·Wᵀ + b.
+#include "autograd/ops/op_util.hpp"
+
+namespace dg {
+
+using detail::Grads;
+using detail::Inputs;
+
+namespace {
+
+/// op(a)·op(b) as an array, through BLAS; `who` names the public op in errors.
+template <class T>
+Array<T> gemm_array(const Array<T>& a, const Array<T>& b, bool ta, bool tb, const char* who) {
+    if (a.dimension() != 2 || b.dimension() != 2)
+        throw ShapeError(std::string(who) + ": expected 2-d operands, got shapes " + shape_str(shape_of(a)) + " and " +
+                         shape_str(shape_of(b)));
+    const std::size_t m = ta ? a.shape()[1] : a.shape()[0];
+    const std::size_t k = ta ? a.shape()[0] : a.shape()[1];
+    const std::size_t k2 = tb ? b.shape()[1] : b.shape()[0];
+    const std::size_t n = tb ? b.shape()[0] : b.shape()[1];
+    if (k != k2)
+        throw ShapeError(std::string(who) + ": shapes " + shape_str(shape_of(a)) + (ta ? "ᵀ" : "") + " and " +
+                         shape_str(shape_of(b)) + (tb ? "ᵀ" : "") + " do not align (" + std::to_string(k) +
+                         " != " + std::to_string(k2) + ")");
+    Array<T> c = Array<T>::from_shape({m, n});
+    if (m == 0 || n == 0) return c;
+    if (k == 0) {
+        c.fill(T(0));
+        return c;
+    }
+    xt::blas::gemm(a, b, c, ta, tb);
+    return c;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+    // C = A'B' with A' = op(A), B' = op(B):
+    //   gA = ta ? B'·gᵀ : g·B'ᵀ      gB = tb ? gᵀ·A' : A'ᵀ·g     (each one gemm with flags)
+    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "matmul"), {a, b}, "matmul",
+                     [ta, tb](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         const Tensor<T>& A = in[0];
+                         const Tensor<T>& B = in[1];
+                         Tensor<T> ga, gb;
+                         if (A.requires_grad()) ga = ta ? gemm(B, g, tb, true) : gemm(g, B, false, !tb);
+                         if (B.requires_grad()) gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
+                         return Grads<T>{ga, gb};
+                     });
+}
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
+    const std::size_t da = a.dim(), db = b.dim();
+    if (da == 2 && db == 2) return gemm(a, b, false, false);
+    if (da == 0 || db == 0 || da > 2 || db > 2)
+        throw ShapeError("matmul: expected 1-d or 2-d operands, got shapes " + shape_str(a.shape()) + " and " +
+                         shape_str(b.shape()));
+    // Vectors are matrices with one row (left) or one column (right); the result drops that dimension.
+    const Tensor<T> a2 = da == 1 ? reshape(a, Shape{1, a.shape()[0]}) : a;
+    const Tensor<T> b2 = db == 1 ? reshape(b, Shape{b.shape()[0], 1}) : b;
+    Shape out;
+    if (da == 2) out.push_back(a.shape()[0]);
+    if (db == 2) out.push_back(b.shape()[1]);
+    if (a2.shape()[1] != b2.shape()[0])
+        throw ShapeError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " do not align (" +
+                         std::to_string(a2.shape()[1]) + " != " + std::to_string(b2.shape()[0]) + ")");
+    return reshape(gemm(a2, b2, false, false), out);
+}
+
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w) {
+    if (x.dim() != 2 || w.dim() != 2 || x.shape()[1] != w.shape()[1])
+        throw ShapeError("linear: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
+                         " do not fit (expected input [batch, in] and weight [out, in])");
+    return gemm(x, w, false, true);
+}
+
+template <class T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
+    if (x.dim() != 2 || w.dim() != 2 || x.shape()[1] != w.shape()[1])
+        throw ShapeError("linear: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
+                         " do not fit (expected input [batch, in] and weight [out, in])");
+    if (b.dim() != 1 || b.shape()[0] != w.shape()[0])
+        throw ShapeError("linear: bias has shape " + shape_str(b.shape()) + ", expected [" +
+                         std::to_string(w.shape()[0]) + "]");
+    // y = x·Wᵀ + b in one pass: the GEMM, then the bias added row by row.
+    Array<T> y = gemm_array(x.value(), w.value(), false, true, "linear");
+    const std::size_t rows = y.shape()[0], cols = y.shape()[1];
+    const T* bias = b.value().data();
+    for (std::size_t i = 0; i < rows; ++i) {
+        T* row = y.data() + i * cols;
+        for (std::size_t j = 0; j < cols; ++j) row[j] += bias[j];
+    }
+    // linear: gx = g·W; gW = gᵀ·x; gb = Σ_batch g
+    return record<T>(std::move(y), {x, w, b}, "linear",
+                     [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         Grads<T> grads(3);
+                         if (in[0].requires_grad()) grads[0] = gemm(g, in[1], false, false);
+                         if (in[1].requires_grad()) grads[1] = gemm(g, in[0], true, false);
+                         if (in[2].requires_grad()) grads[2] = sum(g, 0);
+                         return grads;
+                     },
+                     Saves{3u, false});
+}
+
+#define DG_INSTANTIATE(T)                                                                  \
+    template Tensor<T> gemm(const Tensor<T>&, const Tensor<T>&, bool, bool);               \
+    template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);                         \
+    template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&);                         \
+    template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
+DG_INSTANTIATE(float)
+DG_INSTANTIATE(double)
+
+}  // namespace dg

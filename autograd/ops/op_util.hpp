@@ -1,0 +1,42 @@
+// Helpers shared by the op files (internal): axis normalisation, constant masks, the gradient list type.
+#pragma once
+
+#include <string>
+
+#include "autograd/ops.hpp"
+
+namespace dg::detail {
+
+template <class T>
+using Grads = std::vector<Tensor<T>>;
+template <class T>
+using Inputs = std::vector<Tensor<T>>;
+
+/// Maps a possibly negative axis into [0, ndim); throws ValueError naming the op otherwise.
+inline std::size_t normalize_axis(int axis, std::size_t ndim, const char* op) {
+    const long a = axis < 0 ? axis + static_cast<long>(ndim) : axis;
+    if (a < 0 || a >= static_cast<long>(ndim))
+        throw ValueError(std::string(op) + ": axis " + std::to_string(axis) + " out of range for a " +
+                         std::to_string(ndim) + "-d tensor");
+    return static_cast<std::size_t>(a);
+}
+
+/// A constant (no grad) tensor from an array expression, evaluated now.
+template <class T, class E>
+Tensor<T> constant(E&& expr) {
+    return Tensor<T>(Array<T>(std::forward<E>(expr)));
+}
+
+/// The shape of x with `axis` set to 1 (keepdim form).
+inline Shape keepdim_shape(Shape s, std::size_t axis) {
+    s[axis] = 1;
+    return s;
+}
+
+/// Checks that two operands broadcast (only when their shapes differ: the common case costs nothing).
+template <class T>
+void check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
+    if (!(a.value().shape() == b.value().shape())) broadcast_shape(a.shape(), b.shape(), op);
+}
+
+}  // namespace dg::detail

@@ -1,0 +1,85 @@
+// The softmax family, numerically stable (the max along the axis is subtracted first): softmax,
+// log_softmax, and the fused softmax cross-entropy on class-index targets.
+#include <cmath>
+
+#include "autograd/ops/op_util.hpp"
+
+namespace dg {
+
+using detail::constant;
+using detail::Grads;
+using detail::Inputs;
+using detail::normalize_axis;
+
+namespace {
+
+/// log Σ exp(x) along axis, keepdim form, computed as m + log Σ exp(x - m).
+template <class T>
+Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
+    Array<T> m = xt::amax(x, {axis}, xt::keep_dims | immediate);
+    // An all -inf slice would give (-inf) - (-inf) = NaN; shift by 0 there instead.
+    m = xt::where(xt::isfinite(m), m, T(0));
+    Array<T> s = xt::sum(xt::exp(x - m), {axis}, xt::keep_dims | immediate);
+    return m + xt::log(s);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> softmax(const Tensor<T>& x, int axis_arg) {
+    const std::size_t axis = normalize_axis(axis_arg, x.dim(), "softmax");
+    // softmax: gx = y*(g - Σ_axis(g*y))
+    return record<T>(xt::exp(x.value() - logsumexp(x.value(), axis)), {x}, "softmax",
+                     [axis_arg](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
+                         return Grads<T>{mul(y, sub(g, sum(mul(g, y), axis_arg, true)))};
+                     },
+                     Saves::only_output());
+}
+
+template <class T>
+Tensor<T> log_softmax(const Tensor<T>& x, int axis_arg) {
+    const std::size_t axis = normalize_axis(axis_arg, x.dim(), "log_softmax");
+    // log_softmax: gx = g - exp(y)*Σ_axis(g)
+    return record<T>(x.value() - logsumexp(x.value(), axis), {x}, "log_softmax",
+                     [axis_arg](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
+                         return Grads<T>{sub(g, mul(exp(y), sum(g, axis_arg, true)))};
+                     },
+                     Saves::only_output());
+}
+
+template <class T>
+Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::size_t>& target) {
+    const Shape s = logits.shape();
+    if (s.size() != 2)
+        throw ShapeError("softmax_cross_entropy: logits must be [batch, classes], got " + shape_str(s));
+    if (target.size() != s[0])
+        throw ShapeError("softmax_cross_entropy: " + std::to_string(target.size()) + " targets for a batch of " +
+                         std::to_string(s[0]));
+    if (s[0] == 0) throw ValueError("softmax_cross_entropy: empty batch");
+    for (std::size_t i = 0; i < target.size(); ++i)
+        if (target[i] >= s[1])
+            throw ValueError("softmax_cross_entropy: target " + std::to_string(target[i]) + " at row " +
+                             std::to_string(i) + " out of range for " + std::to_string(s[1]) + " classes");
+    const Array<T> lse = logsumexp(logits.value(), 1);
+    T total = 0;
+    for (std::size_t i = 0; i < s[0]; ++i) total += lse(i, 0) - logits.value()(i, target[i]);
+    // softmax cross-entropy: glogits = (softmax(logits) - onehot(target)) * g / batch
+    return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits}, "softmax_cross_entropy",
+                     [target](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         const Shape shape = in[0].shape();
+                         Array<T> onehot = Array<T>::from_shape(shape);
+                         onehot.fill(T(0));
+                         for (std::size_t i = 0; i < shape[0]; ++i) onehot(i, target[i]) = T(1);
+                         const Tensor<T> scale = mul(g, T(1) / static_cast<T>(shape[0]));
+                         return Grads<T>{mul(sub(softmax(in[0], 1), constant<T>(std::move(onehot))), scale)};
+                     });
+}
+
+#define DG_INSTANTIATE(T)                                                                         \
+    template Tensor<T> softmax(const Tensor<T>&, int);                                            \
+    template Tensor<T> log_softmax(const Tensor<T>&, int);                                        \
+    template Tensor<T> softmax_cross_entropy(const Tensor<T>&, const std::vector<std::size_t>&);
+DG_INSTANTIATE(float)
+DG_INSTANTIATE(double)
+
+}  // namespace dg
