@@ -52,7 +52,8 @@ Dataset<T> load_fashion_mnist(FashionMnistSplit split, std::size_t limit, const 
     data.x = Array<T>::from_shape({n, std::size_t(784)});
     std::copy_n(x.data(), n * 784, data.x.data());
     // Bytes 0..255 to [0, 1] by division, so that 255 maps to exactly 1.
-    for (T& v : data.x) v = v / T(255);
+    T* px = data.x.data();
+    for (std::size_t i = 0, m = data.x.size(); i < m; ++i) px[i] = px[i] / T(255);
     data.y = Array<T>::from_shape({n});
     for (std::size_t i = 0; i < n; ++i) {
         if (y[i] >= 10)

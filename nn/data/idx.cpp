@@ -128,7 +128,7 @@ RawIdx read_raw(const std::string& path, const char* who) {
                 " describe more bytes than fit in memory (size overflow)");
 
     // Grow the buffer as data arrives rather than trusting the header with one huge allocation.
-    raw.payload.resize(std::min<std::size_t>(expected, std::size_t(64) << 20));
+    raw.payload.resize(std::min<std::size_t>(expected, std::size_t(1) << 20));
     std::size_t got = 0;
     while (got < expected) {
         if (got == raw.payload.size()) raw.payload.resize(std::min(expected, 2 * raw.payload.size()));

@@ -55,13 +55,14 @@ void scale_to_unit(Array<T>& x, T low, T high) {
         throw ValueError("scale_to_unit: need high > low, got low " + std::to_string(low) + ", high " +
                          std::to_string(high));
     const T scale = T(1) / (high - low);
-    for (T& v : x) v = (v - low) * scale;
+    T* p = x.data();  // raw pointer: xtensor's iterators are several times slower on large arrays
+    for (std::size_t i = 0, n = x.size(); i < n; ++i) p[i] = (p[i] - low) * scale;
 }
 
 template <class T>
 void scale_to_unit(Array<T>& x) {
     if (x.size() == 0) return;
-    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    const auto [lo, hi] = std::minmax_element(x.data(), x.data() + x.size());
     const T low = *lo, high = *hi;
     if (high > low) scale_to_unit(x, low, high);
     else std::fill(x.begin(), x.end(), T(0));
