@@ -171,13 +171,19 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const std::uint64_t data_size = bytes.size() - 8 - n;
     const char* data = bytes.data() + 8 + n;
 
-    // nlohmann keeps the last of duplicate keys silently; the callback sees every key and refuses repeats.
-    std::set<std::string> seen;
+    // nlohmann keeps the last of duplicate keys silently; the callback sees every key of every object and
+    // refuses repeats (a repeated tensor name at depth 1, a repeated field such as "dtype" deeper down).
+    std::vector<std::set<std::string>> open_objects;
     std::string duplicate;
+    int duplicate_depth = 0;
     const auto on_event = [&](int depth, Json::parse_event_t event, Json& parsed) {
-        if (depth == 1 && event == Json::parse_event_t::key && !seen.insert(parsed.get<std::string>()).second &&
-            duplicate.empty())
+        if (event == Json::parse_event_t::object_start) open_objects.emplace_back();
+        else if (event == Json::parse_event_t::object_end && !open_objects.empty()) open_objects.pop_back();
+        else if (event == Json::parse_event_t::key && !open_objects.empty() &&
+                 !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
             duplicate = parsed.get<std::string>();
+            duplicate_depth = depth;
+        }
         return true;
     };
     Json header;
@@ -186,7 +192,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
     } catch (const Json::exception& e) {
         fail(std::string("header is not valid JSON: ") + e.what());
     }
-    if (!duplicate.empty()) fail("tensor '" + duplicate + "' appears twice in the header");
+    if (!duplicate.empty())
+        fail(duplicate_depth == 1 ? "tensor '" + duplicate + "' appears twice in the header"
+                                  : "key '" + duplicate + "' appears twice in one object of the header");
     if (!header.is_object()) fail(std::string("header must be a JSON object, got ") + header.type_name());
 
     SafetensorsFile file;

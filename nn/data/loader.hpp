@@ -57,6 +57,8 @@ class DataLoader {
 public:
     /// Throws ValueError for batch_size 0, an empty dataset, or drop_last with batch_size > n (no batches).
     DataLoader(const Dataset<T>& data, LoaderOptions options, Generator gen);
+    /// A temporary dataset would dangle: the loader keeps only a reference.
+    DataLoader(Dataset<T>&& data, LoaderOptions options, Generator gen) = delete;
 
     /// Advances to the next batch of the current epoch and returns true; at the end of the epoch returns
     /// false once and counts the epoch as completed (the next call starts the next epoch).

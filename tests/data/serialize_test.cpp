@@ -170,10 +170,14 @@ TEST(Safetensors, RefusesDuplicateNames) {
                                "a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}})",
                            "xy"),
                 HasSubstr("tensor 'a' appears twice in the header"));
-    // A repeated key inside one entry is not a duplicate tensor: the file is otherwise valid.
+    EXPECT_THAT(load_error(dir, R"({"a": {"dtype": "U8", "dtype": "F32", "shape": [1], "data_offsets": [0, 1]}})", "x"),
+                HasSubstr("key 'dtype' appears twice in one object of the header"));
+    // The same key in different objects is fine.
     write_bytes(dir / "ok.safetensors",
-                raw_file(R"({"__metadata__": {"k": "v"}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}})", "x"));
-    EXPECT_EQ(load_safetensors(dir / "ok.safetensors").get<std::uint8_t>("a")(0), 'x');
+                raw_file(R"({"__metadata__": {"a": "v"}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}})", "x"));
+    const auto f = load_safetensors(dir / "ok.safetensors");
+    EXPECT_EQ(f.get<std::uint8_t>("a")(0), 'x');
+    EXPECT_EQ(f.metadata.at("a"), "v");
 }
 
 TEST(Safetensors, CheckTensorsReportsEveryMismatch) {
