@@ -1,0 +1,75 @@
+// Adam and AdamW: checks and the shared update loop (torch.optim.Adam / AdamW, single-tensor path).
+#include "nn/optim/adam.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/engine.hpp"
+#include "nn/optim/check.hpp"
+#include "nn/optim/kernel.hpp"
+
+namespace dg::optim {
+
+void AdamOptions::validate_as(const char* who) const {
+    detail::check_non_negative(who, "lr", lr_);
+    detail::check_unit_open(who, "beta1", beta1_);
+    detail::check_unit_open(who, "beta2", beta2_);
+    detail::check_non_negative(who, "eps", eps_);
+    detail::check_non_negative(who, "weight_decay", weight_decay_);
+}
+
+template <class T, class Options>
+std::vector<std::string> AdamBase<T, Options>::state_keys(std::size_t group) const {
+    if (this->options_[group].amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return {"exp_avg", "exp_avg_sq"};
+}
+
+template <class T, class Options>
+void AdamBase<T, Options>::step() {
+    NoGradGuard no_grad;
+    for (std::size_t g = 0; g < this->params_.size(); ++g) {
+        const Options& o = this->options_[g];
+        const T beta1 = T(o.beta1()), beta2 = T(o.beta2()), eps = T(o.eps());
+        const T one_minus_beta1 = T(1.0 - o.beta1()), one_minus_beta2 = T(1.0 - o.beta2());
+        // Adam adds wd*w to the gradient; AdamW shrinks the parameter by (1 - lr*wd) before the update.
+        const T l2 = decoupled_ ? T(0) : T(o.weight_decay());
+        const T shrink = decoupled_ ? T(1.0 - o.lr() * o.weight_decay()) : T(1);
+        const bool amsgrad = o.amsgrad();
+        for (std::size_t i = 0; i < this->params_[g].size(); ++i) {
+            Tensor<T>& p = this->params_[g][i];
+            if (!p.has_grad()) continue;
+            auto [w, grad, n] = detail::param_and_grad(p, this->name());
+            auto& s = this->states_[g][i];
+            if (s.step == 0) this->init_state(s, p, g);
+            const std::int64_t t = ++s.step;
+            // Bias corrections in double, as PyTorch computes them on Python floats:
+            // step_size = lr / (1 - beta1^t);  c2 = sqrt(1 - beta2^t)
+            const double bc1 = 1.0 - std::pow(o.beta1(), double(t));
+            const T step_size = T(o.lr() / bc1);
+            const T c2 = T(std::sqrt(1.0 - std::pow(o.beta2(), double(t))));
+            T* m = s.buffers[0].data();
+            T* v = s.buffers[1].data();
+            T* vmax = amsgrad ? s.buffers[2].data() : nullptr;
+            for (std::size_t k = 0; k < n; ++k) {
+                // (AdamW) w = w*(1 - lr*wd)          (Adam) d = g + wd*w
+                // m = beta1*m + (1 - beta1)*d;       v = beta2*v + (1 - beta2)*d^2
+                // (amsgrad) vmax = max(vmax, v), used in place of v below
+                // w = w - step_size * m / (sqrt(v)/c2 + eps)
+                w[k] *= shrink;
+                const T d = grad[k] + l2 * w[k];
+                m[k] = beta1 * m[k] + one_minus_beta1 * d;
+                v[k] = beta2 * v[k] + one_minus_beta2 * d * d;
+                T second = v[k];
+                if (amsgrad) second = vmax[k] = std::max(vmax[k], v[k]);
+                w[k] -= step_size * (m[k] / (std::sqrt(second) / c2 + eps));
+            }
+        }
+    }
+}
+
+template class AdamBase<float, AdamOptions>;
+template class AdamBase<double, AdamOptions>;
+template class AdamBase<float, AdamWOptions>;
+template class AdamBase<double, AdamWOptions>;
+
+}  // namespace dg::optim

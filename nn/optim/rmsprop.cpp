@@ -1,0 +1,80 @@
+// RMSProp: checks and the update loop (torch.optim.RMSprop, single-tensor path).
+#include "nn/optim/rmsprop.hpp"
+
+#include <cmath>
+
+#include "autograd/engine.hpp"
+#include "nn/optim/check.hpp"
+#include "nn/optim/kernel.hpp"
+
+namespace dg::optim {
+
+void RMSPropOptions::validate() const {
+    const std::string who = "RMSProp";
+    detail::check_non_negative(who, "lr", lr_);
+    detail::check_unit_open(who, "alpha", alpha_);
+    detail::check_non_negative(who, "eps", eps_);
+    detail::check_non_negative(who, "weight_decay", weight_decay_);
+    detail::check_unit_open(who, "momentum", momentum_);
+}
+
+template <class T>
+RMSProp<T>::RMSProp(std::vector<Tensor<T>> params, RMSPropOptions options)
+    : GroupedOptimizer<T, RMSPropOptions>("RMSProp", std::move(params), options) {}
+
+template <class T>
+std::vector<std::string> RMSProp<T>::state_keys(std::size_t group) const {
+    const RMSPropOptions& o = this->options_[group];
+    std::vector<std::string> keys{"square_avg"};
+    if (o.momentum() > 0.0) keys.push_back("momentum_buffer");
+    if (o.centered()) keys.push_back("grad_avg");
+    return keys;
+}
+
+template <class T>
+void RMSProp<T>::step() {
+    NoGradGuard no_grad;
+    for (std::size_t g = 0; g < this->params_.size(); ++g) {
+        const RMSPropOptions& o = this->options_[g];
+        const T lr = T(o.lr()), alpha = T(o.alpha()), one_minus_alpha = T(1.0 - o.alpha());
+        const T eps = T(o.eps()), wd = T(o.weight_decay()), mu = T(o.momentum());
+        const bool use_momentum = o.momentum() > 0.0, centered = o.centered();
+        for (std::size_t i = 0; i < this->params_[g].size(); ++i) {
+            Tensor<T>& p = this->params_[g][i];
+            if (!p.has_grad()) continue;
+            auto [w, grad, n] = detail::param_and_grad(p, this->name());
+            auto& s = this->states_[g][i];
+            if (s.step == 0) this->init_state(s, p, g);
+            ++s.step;
+            T* sq = s.buffers[0].data();
+            T* buf = use_momentum ? s.buffers[1].data() : nullptr;
+            T* gavg = centered ? s.buffers[use_momentum ? 2 : 1].data() : nullptr;
+            for (std::size_t k = 0; k < n; ++k) {
+                // d = g + wd*w;  sq = alpha*sq + (1 - alpha)*d^2
+                // (centered) ga = alpha*ga + (1 - alpha)*d;  avg = sqrt(sq - ga^2) + eps
+                // (otherwise) avg = sqrt(sq) + eps
+                // (momentum) b = mu*b + d/avg;  w = w - lr*b      (otherwise) w = w - lr*d/avg
+                const T d = grad[k] + wd * w[k];
+                sq[k] = alpha * sq[k] + one_minus_alpha * d * d;
+                T avg;
+                if (centered) {
+                    gavg[k] = alpha * gavg[k] + one_minus_alpha * d;
+                    avg = std::sqrt(sq[k] - gavg[k] * gavg[k]) + eps;
+                } else {
+                    avg = std::sqrt(sq[k]) + eps;
+                }
+                if (use_momentum) {
+                    buf[k] = mu * buf[k] + d / avg;
+                    w[k] -= lr * buf[k];
+                } else {
+                    w[k] -= lr * (d / avg);
+                }
+            }
+        }
+    }
+}
+
+template class RMSProp<float>;
+template class RMSProp<double>;
+
+}  // namespace dg::optim

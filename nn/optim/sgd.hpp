@@ -1,0 +1,37 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay,
+// following torch.optim.SGD's update exactly.
+#pragma once
+
+#include "nn/optim/optimizer.hpp"
+
+namespace dg::optim {
+
+/// SGD hyperparameters: SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(1e-4).
+class SGDOptions {
+public:
+    explicit SGDOptions(double lr) : lr_(lr) {}
+    /// ValueError naming "SGD" and the argument: lr, weight_decay >= 0 and finite; 0 <= momentum < 1;
+    /// 0 <= dampening <= 1; nesterov needs momentum > 0 and dampening = 0.
+    void validate() const;
+    DG_OPTIM_ARG(SGDOptions, double, lr, 0.0);
+    DG_OPTIM_ARG(SGDOptions, double, momentum, 0.0);
+    DG_OPTIM_ARG(SGDOptions, double, dampening, 0.0);
+    DG_OPTIM_ARG(SGDOptions, double, weight_decay, 0.0);
+    DG_OPTIM_ARG(SGDOptions, bool, nesterov, false);
+};
+
+/// SGD. State per parameter (momentum > 0 only): "momentum_buffer".
+template <class T>
+class SGD : public GroupedOptimizer<T, SGDOptions> {
+public:
+    SGD(std::vector<Tensor<T>> params, SGDOptions options);
+    void step() override;
+
+protected:
+    std::vector<std::string> state_keys(std::size_t group) const override;
+};
+
+extern template class SGD<float>;
+extern template class SGD<double>;
+
+}  // namespace dg::optim
