@@ -1,0 +1,187 @@
+// Module<T>: registration, recursive traversal, train/eval, paths, and the printable summary.
+#include "nn/module.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+#include "autograd/errors.hpp"
+
+namespace dg::nn {
+
+template <class T>
+Tensor<T> Module<T>::forward(const Tensor<T>&) {
+    throw ValueError(where() + ": has no forward (a plain container module)");
+}
+
+template <class T>
+Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+    Tensor<T> y = forward(x);
+    if (y.defined()) last_output_shape_ = y.shape();
+    return y;
+}
+
+template <class T>
+void Module<T>::check_new_name(const std::string& name, const char* what) const {
+    if (name.empty() || name.find('.') != std::string::npos)
+        throw ValueError(where() + ": " + what + " name \"" + name + "\" must be non-empty and contain no '.'");
+    const auto same = [&name](const auto& entry) { return entry.first == name; };
+    if (std::any_of(parameters_.begin(), parameters_.end(), same) ||
+        std::any_of(children_.begin(), children_.end(), same))
+        throw ValueError(where() + ": the name \"" + name + "\" is already registered");
+}
+
+template <class T>
+Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> value, bool requires_grad) {
+    check_new_name(name, "parameter");
+    if (!value.defined()) throw ValueError(where() + ": parameter \"" + name + "\" is an undefined tensor");
+    if (!value.is_leaf()) value = value.detach();  // a parameter is a leaf, never a node of someone's graph
+    value.set_requires_grad(requires_grad);
+    value.set_label(path_.empty() ? name : path_ + "." + name);
+    parameters_.emplace_back(name, value);
+    return value;
+}
+
+template <class T>
+void Module<T>::register_child(const std::string& name, Ptr module) {
+    check_new_name(name, "module");
+    if (!module) throw ValueError(where() + ": module \"" + name + "\" is a null pointer");
+    if (module.get() == this) throw ValueError(where() + ": a module cannot be its own child");
+    module->set_path(path_.empty() ? name : path_ + "." + name);
+    children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+void Module<T>::set_path(const std::string& path) {
+    path_ = path;
+    const std::string prefix = path_.empty() ? "" : path_ + ".";
+    for (auto& [name, p] : parameters_) p.set_label(prefix + name);
+    for (auto& [name, child] : children_) child->set_path(prefix + name);
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters(bool recurse) const {
+    std::vector<std::pair<std::string, Tensor<T>>> out(parameters_.begin(), parameters_.end());
+    if (!recurse) return out;
+    for (const auto& [name, child] : children_)
+        for (auto& [sub, p] : child->named_parameters(true)) out.emplace_back(name + "." + sub, p);
+    return out;
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::parameters(bool recurse) const {
+    std::vector<Tensor<T>> out;
+    for (auto& entry : named_parameters(recurse)) out.push_back(entry.second);
+    return out;
+}
+
+template <class T>
+Tensor<T> Module<T>::parameter(const std::string& dotted_name) const {
+    const auto all = named_parameters(true);
+    for (const auto& [name, p] : all)
+        if (name == dotted_name) return p;
+    std::string known;
+    for (const auto& entry : all) known += (known.empty() ? "" : ", ") + entry.first;
+    throw ValueError(where() + ": no parameter \"" + dotted_name + "\" (known: " + known + ")");
+}
+
+template <class T>
+std::vector<std::pair<std::string, typename Module<T>::Ptr>> Module<T>::named_modules() const {
+    std::vector<std::pair<std::string, Ptr>> out;
+    for (const auto& [name, child] : children_) {
+        out.emplace_back(name, child);
+        for (auto& [sub, m] : child->named_modules()) out.emplace_back(name + "." + sub, m);
+    }
+    return out;
+}
+
+template <class T>
+void Module<T>::zero_grad() {
+    for (auto& [name, p] : parameters_) p.zero_grad();
+    for (auto& [name, child] : children_) child->zero_grad();
+}
+
+template <class T>
+void Module<T>::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+}
+
+template <class T>
+std::size_t Module<T>::num_parameters(bool trainable_only) const {
+    std::size_t n = 0;
+    for (const auto& [name, p] : named_parameters(true))
+        if (!trainable_only || p.requires_grad()) n += p.numel();
+    return n;
+}
+
+template <class T>
+std::string Module<T>::where() const {
+    return path_.empty() ? describe() : path_ + " (" + describe() + ")";
+}
+
+namespace {
+
+// Display width of UTF-8 text (the arrows and × in descriptions are one column each).
+std::size_t columns(const std::string& s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+    const std::size_t w = columns(s);
+    return s + std::string(width > w ? width - w : 0, ' ');
+}
+
+}  // namespace
+
+template <class T>
+std::string Module<T>::to_string() const {
+    struct Row {
+        std::string name, what, shape, params;
+    };
+    std::vector<Row> rows;
+    const auto shape_of_module = [](const Module<T>& m) {
+        if (m.last_output_shape()) return shape_str(*m.last_output_shape());
+        return m.output_shape_hint();
+    };
+    rows.push_back({"(root)", describe(), shape_of_module(*this), std::to_string(num_parameters())});
+    for (const auto& [name, m] : named_modules()) {
+        const std::size_t depth = static_cast<std::size_t>(std::count(name.begin(), name.end(), '.')) + 1;
+        const std::string leaf = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+        const std::size_t n = m->num_parameters();
+        rows.push_back({std::string(2 * depth, ' ') + leaf, m->describe(), shape_of_module(*m),
+                        n ? std::to_string(n) : "-"});
+    }
+    Row header{"name", "module", "output", "params"};
+    std::size_t w0 = columns(header.name), w1 = columns(header.what), w2 = columns(header.shape);
+    for (const Row& r : rows) {
+        w0 = std::max(w0, columns(r.name));
+        w1 = std::max(w1, columns(r.what));
+        w2 = std::max(w2, columns(r.shape));
+    }
+    std::string out;
+    const auto line = [&](const Row& r) {
+        std::string l = pad(r.name, w0) + "  " + pad(r.what, w1) + "  " + pad(r.shape, w2) + "  " + r.params;
+        while (!l.empty() && l.back() == ' ') l.pop_back();
+        out += l + "\n";
+    };
+    line(header);
+    for (const Row& r : rows) line(r);
+    const std::size_t total = num_parameters(), trainable = num_parameters(true);
+    out += "parameters: " + std::to_string(total) + " total, " + std::to_string(trainable) + " trainable, " +
+           std::to_string(total - trainable) + " frozen\n";
+    return out;
+}
+
+template <class T>
+std::ostream& operator<<(std::ostream& out, const Module<T>& module) {
+    return out << module.to_string();
+}
+
+template class Module<float>;
+template class Module<double>;
+template std::ostream& operator<<(std::ostream&, const Module<float>&);
+template std::ostream& operator<<(std::ostream&, const Module<double>&);
+
+}  // namespace dg::nn
