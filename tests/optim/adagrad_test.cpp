@@ -1,0 +1,75 @@
+// Adagrad: two hand-computed steps with and without lr decay, weight decay and an initial accumulator,
+// in float and double (torch.optim.Adagrad's formulas evaluated here in plain doubles).
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "tests/optim/optim_test_util.hpp"
+
+using namespace dg;
+using namespace dg::optim;
+using namespace dg::optim::test;
+
+namespace {
+
+const std::vector<double> w0{0.5, -1.5, 2.0};
+const std::vector<double> g1{0.1, -0.4, 0.0};
+const std::vector<double> g2{-0.3, 0.2, 0.05};
+
+template <class T>
+class AdagradTest : public ::testing::Test {};
+TYPED_TEST_SUITE(AdagradTest, FloatTypes);
+
+struct Hyper {
+    double lr, lr_decay, wd, init, eps;
+};
+
+template <class T>
+void check(const AdagradOptions& options, const Hyper& h) {
+    Tensor<T> p = param<T>(w0);
+    Adagrad<T> opt({p}, options);
+    set_grad(p, g1);
+    opt.step();
+    Tensor<T> s1 = p.detach();
+    set_grad(p, g2);
+    opt.step();
+    std::vector<double> e1, e2;
+    for (std::size_t k = 0; k < 3; ++k) {
+        double w = w0[k], sum = h.init;
+        // step 1: clr = lr / (1 + 0*lr_decay); sum += d²; w -= clr*d/(sqrt(sum) + eps)
+        double d = g1[k] + h.wd * w;
+        sum += d * d;
+        w -= h.lr * d / (std::sqrt(sum) + h.eps);
+        e1.push_back(w);
+        // step 2: clr = lr / (1 + lr_decay)
+        d = g2[k] + h.wd * w;
+        sum += d * d;
+        w -= h.lr / (1 + h.lr_decay) * d / (std::sqrt(sum) + h.eps);
+        e2.push_back(w);
+    }
+    EXPECT_TRUE(near(s1, e1));
+    EXPECT_TRUE(near(p, e2));
+}
+
+}  // namespace
+
+TYPED_TEST(AdagradTest, PlainTwoSteps) {
+    check<TypeParam>(AdagradOptions(0.1), {0.1, 0.0, 0.0, 0.0, 1e-10});
+}
+
+TYPED_TEST(AdagradTest, FirstStepLiteral) {
+    using T = TypeParam;
+    // sum = g², so step 1 is lr*g/|g| = lr*sign(g): 0.5 - 0.1 = 0.4, -1.5 + 0.1 = -1.4.
+    Tensor<T> p = param<T>(w0);
+    Adagrad<T> opt({p}, AdagradOptions(0.1));
+    set_grad(p, g1);
+    opt.step();
+    EXPECT_NEAR(p.at(0), 0.4, 1e-6);
+    EXPECT_NEAR(p.at(1), -1.4, 1e-6);
+    EXPECT_EQ(p.at(2), T(2.0));
+}
+
+TYPED_TEST(AdagradTest, LrDecayWeightDecayInitialAccumulatorTwoSteps) {
+    check<TypeParam>(AdagradOptions(0.1).lr_decay(0.5).weight_decay(0.05).initial_accumulator_value(0.2).eps(1e-6),
+                     {0.1, 0.5, 0.05, 0.2, 1e-6});
+}
