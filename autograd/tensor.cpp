@@ -1,20 +1,10 @@
 // Tensor: creation, access, grad bookkeeping; backward delegates to the engine.
 #include "autograd/tensor.hpp"
 
-#include <sstream>
-
 #include "autograd/engine.hpp"
 #include "autograd/ops.hpp"
 
 namespace dg {
-
-std::string shape_str(const Shape& s) {
-    std::ostringstream out;
-    out << '[';
-    for (std::size_t i = 0; i < s.size(); ++i) out << (i ? ", " : "") << s[i];
-    out << ']';
-    return out.str();
-}
 
 template <class T>
 Tensor<T>::Tensor(Array<T> value, bool requires_grad) : node_(std::make_shared<Node<T>>(std::move(value))) {
