@@ -47,10 +47,15 @@ GradcheckReport check_scalar(const std::function<Tensor<double>(const std::vecto
         }
     if (wrt.empty()) throw ValueError("gradcheck: no input requires grad");
     const Tensor<double> out = scalar_f(xs);
-    const std::vector<Tensor<double>> analytic = grad<double>({out}, wrt, {}, false, true);
+    // An output that does not depend on the inputs through the graph (in gradgradcheck: a first derivative
+    // that is constant, as for add) has zero derivatives; asking the engine would be an error.
+    const std::vector<Tensor<double>> analytic =
+        out.requires_grad() ? grad<double>({out}, wrt, {}, false, true) : std::vector<Tensor<double>>(wrt.size());
 
     GradcheckReport report;
-    double worst_excess = -1;
+    // -inf, not -1: with a large |numeric| every excess can be below -1, and the report must still name
+    // the worst element.
+    double worst_excess = -INFINITY;
     for (std::size_t k = 0; k < wrt.size(); ++k) {
         const std::size_t i = wrt_index[k];
         for (std::size_t j = 0; j < xs[i].numel(); ++j) {
