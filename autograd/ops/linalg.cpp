@@ -39,7 +39,7 @@ template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     // C = A'B' with A' = op(A), B' = op(B):
     //   gA = ta ? B'·gᵀ : g·B'ᵀ      gB = tb ? gᵀ·A' : A'ᵀ·g     (each one gemm with flags)
-    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "matmul"), {a, b}, "matmul",
+    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "gemm"), {a, b}, "matmul",
                      [ta, tb](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Tensor<T>& A = in[0];
                          const Tensor<T>& B = in[1];
@@ -53,6 +53,10 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     const std::size_t da = a.dim(), db = b.dim();
+    // Checked here so that the error names matmul, not the gemm underneath.
+    if (da == 2 && db == 2 && a.shape()[1] != b.shape()[0])
+        throw ShapeError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " do not align (" +
+                         std::to_string(a.shape()[1]) + " != " + std::to_string(b.shape()[0]) + ")");
     if (da == 2 && db == 2) return gemm(a, b, false, false);
     if (da == 0 || db == 0 || da > 2 || db > 2)
         throw ShapeError("matmul: expected 1-d or 2-d operands, got shapes " + shape_str(a.shape()) + " and " +
