@@ -91,6 +91,10 @@ void accumulate_grad(Node<T>& node, const Tensor<T>& g, bool create_graph) {
         accumulate(node.grad, g);
     } else if (!node.grad.defined()) {
         node.grad = Tensor<T>(Array<T>(g.value()));
+    } else if (node.grad.requires_grad()) {
+        // The stored grad carries a graph (from a create_graph backward) that the user may still hold:
+        // replace it out of place, never write into its value.
+        node.grad = Tensor<T>(Array<T>(node.grad.value() + g.value()));
     } else {
         Array<T>& v = node.grad.node()->value;
         if (shape_of(v) != g.shape()) v = v + g.value();
