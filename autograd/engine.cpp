@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <utility>
 
 #include "autograd/broadcast.hpp"
@@ -13,11 +14,64 @@ namespace dg {
 
 namespace {
 thread_local bool grad_mode = true;
+thread_local bool anomaly_mode = false;
+thread_local std::vector<std::size_t> scope_lengths;  // length of current_path before each open scope
+thread_local std::string current_path;
+thread_local std::string backward_context;  // "sqrt (created in head)" while that node's backward runs
 std::atomic<std::uint64_t> visit_counter{0};
+
+template <class T>
+TraceSink<T>*& trace_sink() {
+    thread_local TraceSink<T>* sink = nullptr;
+    return sink;
+}
+
+template <class T>
+bool all_finite(const Array<T>& a) {
+    const T* p = a.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i)
+        if (!std::isfinite(p[i])) return false;
+    return true;
+}
+
+template <class T>
+std::string shapes_of(const std::vector<Tensor<T>>& xs) {
+    std::string s;
+    for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? ", " : "") + shape_str(xs[i].shape());
+    return s;
+}
+
+std::string where(const std::string& label) { return label.empty() ? "" : " (created in " + label + ")"; }
 }  // namespace
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
+
+bool anomaly_enabled() { return anomaly_mode; }
+AnomalyGuard::AnomalyGuard() : previous_(anomaly_mode) { anomaly_mode = true; }
+AnomalyGuard::~AnomalyGuard() { anomaly_mode = previous_; }
+
+NameScope::NameScope(const std::string& name) {
+    scope_lengths.push_back(current_path.size());
+    if (!current_path.empty() && !name.empty()) current_path += '.';
+    current_path += name;
+}
+NameScope::~NameScope() {
+    current_path.resize(scope_lengths.back());
+    scope_lengths.pop_back();
+}
+const std::string& current_scope() { return current_path; }
+
+template <class T>
+TraceGuard<T>::TraceGuard(TraceSink<T>& sink) : previous_(trace_sink<T>()) {
+    trace_sink<T>() = &sink;
+}
+template <class T>
+TraceGuard<T>::~TraceGuard() {
+    trace_sink<T>() = previous_;
+}
+template class TraceGuard<float>;
+template class TraceGuard<double>;
 
 template <class T>
 Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, BackwardFn<T> backward,
@@ -25,8 +79,16 @@ Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, 
     bool needs_grad = false;
     if (grad_mode)
         for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
+    if (anomaly_mode && !all_finite(value)) {
+        if (!backward_context.empty())
+            throw AnomalyError("anomaly: the backward of " + backward_context + " produced NaN or Inf (in its " + op +
+                               " step, input shapes " + shapes_of(inputs) + ")");
+        throw AnomalyError(std::string("anomaly: ") + op + " produced NaN or Inf in its forward value (input shapes " +
+                           shapes_of(inputs) + ")" + where(current_path));
+    }
     auto node = std::make_shared<Node<T>>(std::move(value));
     node->op = op;
+    if (!current_path.empty()) node->label = current_path;
     if (needs_grad) {
         node->requires_grad = true;
         node->backward = std::move(backward);
@@ -173,7 +235,24 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
         check_versions(node);
 
         Tensor<T> self(*it);
-        std::vector<Tensor<T>> grads = node.backward(node.inputs, self, g);
+        std::vector<Tensor<T>> grads;
+        if (anomaly_mode) {
+            backward_context = node.op + where(node.label);
+            struct Reset {
+                ~Reset() { backward_context.clear(); }
+            } reset;
+            grads = node.backward(node.inputs, self, g);
+        } else {
+            grads = node.backward(node.inputs, self, g);
+        }
+        if (anomaly_mode)
+            for (std::size_t i = 0; i < grads.size(); ++i)
+                if (grads[i].defined() && !all_finite(grads[i].value()))
+                    throw AnomalyError(std::string("anomaly: the backward of ") + node.op + where(node.label) +
+                                       " produced NaN or Inf in the gradient of input " + std::to_string(i) +
+                                       " (input shapes " + shapes_of(node.inputs) + ")");
+        if (TraceSink<T>* sink = trace_sink<T>())
+            sink->on_step(TraceStep<T>{node.op, node.label, self, g, node.inputs, grads});
         for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
             const Tensor<T>& in = node.inputs[i];
             if (!in.requires_grad() || !grads[i].defined()) continue;

@@ -36,6 +36,65 @@ private:
     bool previous_;
 };
 
+/// Anomaly mode (PyTorch's detect_anomaly): while a guard lives on this thread, every op checks its value and
+/// the engine every gradient it computes; the first NaN or Inf raises AnomalyError naming the op, its inputs'
+/// shapes and where the op was created (the name scope, e.g. a module path). Costs a pass over each value.
+bool anomaly_enabled();
+class AnomalyGuard {
+public:
+    AnomalyGuard();
+    ~AnomalyGuard();
+    AnomalyGuard(const AnomalyGuard&) = delete;
+    AnomalyGuard& operator=(const AnomalyGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+/// Name scopes: while a NameScope lives, ops record the joined path ("model.fc2") as their tensor's label, so
+/// anomaly errors, traces and graph pictures say where in the user's model an op was created. Modules open
+/// one per call; users may open their own.
+class NameScope {
+public:
+    explicit NameScope(const std::string& name);
+    ~NameScope();
+    NameScope(const NameScope&) = delete;
+    NameScope& operator=(const NameScope&) = delete;
+};
+/// The current scope path ("" outside any scope).
+const std::string& current_scope();
+
+/// One step of a traced backward pass: the node visited, the gradient it received, what it sent to each input.
+template <class T>
+struct TraceStep {
+    const char* op;
+    std::string label;
+    Tensor<T> output;              // the node's value (a handle)
+    Tensor<T> grad_out;            // the gradient arriving at the node
+    std::vector<Tensor<T>> inputs;
+    std::vector<Tensor<T>> grads;  // per input: the gradient sent (undefined where none), before sum_to
+};
+
+/// Receives the steps of every backward pass run on this thread while a TraceGuard lives.
+template <class T>
+class TraceSink {
+public:
+    virtual ~TraceSink() = default;
+    virtual void on_step(const TraceStep<T>& step) = 0;
+};
+
+template <class T>
+class TraceGuard {
+public:
+    explicit TraceGuard(TraceSink<T>& sink);
+    ~TraceGuard();
+    TraceGuard(const TraceGuard&) = delete;
+    TraceGuard& operator=(const TraceGuard&) = delete;
+
+private:
+    TraceSink<T>* previous_;
+};
+
 /// Which values an op's backward reads, so that an in-place change to one of them is caught.
 struct Saves {
     unsigned inputs = ~0u;  // bit i: input i is read by backward
