@@ -10,13 +10,18 @@
 
 namespace dg::optim {
 
-void AdamOptions::validate_as(const char* who) const {
-    detail::check_non_negative(who, "lr", lr_);
-    detail::check_unit_open(who, "beta1", beta1_);
-    detail::check_unit_open(who, "beta2", beta2_);
-    detail::check_non_negative(who, "eps", eps_);
-    detail::check_non_negative(who, "weight_decay", weight_decay_);
+namespace {
+void check_adam(const char* who, double lr, double beta1, double beta2, double eps, double weight_decay) {
+    detail::check_non_negative(who, "lr", lr);
+    detail::check_unit_open(who, "beta1", beta1);
+    detail::check_unit_open(who, "beta2", beta2);
+    detail::check_non_negative(who, "eps", eps);
+    detail::check_non_negative(who, "weight_decay", weight_decay);
 }
+}  // namespace
+
+void AdamOptions::validate() const { check_adam("Adam", lr_, beta1_, beta2_, eps_, weight_decay_); }
+void AdamWOptions::validate() const { check_adam("AdamW", lr_, beta1_, beta2_, eps_, weight_decay_); }
 
 template <class T, class Options>
 std::vector<std::string> AdamBase<T, Options>::state_keys(std::size_t group) const {

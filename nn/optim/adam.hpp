@@ -6,32 +6,35 @@
 
 namespace dg::optim {
 
+// Adam and AdamW take the same hyperparameters; only AdamW's weight decay default differs. Two classes
+// (not one derived from the other) so that chained setters return the right type.
+#define DG_ADAM_OPTIONS(Self, default_weight_decay)              \
+public:                                                           \
+    explicit Self(double lr = 1e-3) : lr_(lr) {}                  \
+    Self& betas(double beta1, double beta2) {                     \
+        beta1_ = beta1;                                           \
+        beta2_ = beta2;                                           \
+        return *this;                                             \
+    }                                                             \
+    void validate() const;                                        \
+    DG_OPTIM_ARG(Self, double, lr, 1e-3);                         \
+    DG_OPTIM_ARG(Self, double, beta1, 0.9);                       \
+    DG_OPTIM_ARG(Self, double, beta2, 0.999);                     \
+    DG_OPTIM_ARG(Self, double, eps, 1e-8);                        \
+    DG_OPTIM_ARG(Self, double, weight_decay, default_weight_decay); \
+    DG_OPTIM_ARG(Self, bool, amsgrad, false)
+
 /// Adam hyperparameters: AdamOptions(1e-3).betas(0.9, 0.999).eps(1e-8).weight_decay(0).amsgrad(false).
+/// validate(): ValueError naming "Adam" and the argument: lr, eps, weight_decay >= 0 and finite;
+/// 0 <= beta1, beta2 < 1.
 class AdamOptions {
-public:
-    explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
-    AdamOptions& betas(double beta1, double beta2) {
-        beta1_ = beta1;
-        beta2_ = beta2;
-        return *this;
-    }
-    /// ValueError naming the optimizer and the argument: lr, eps, weight_decay >= 0 and finite;
-    /// 0 <= beta1, beta2 < 1.
-    void validate() const { validate_as("Adam"); }
-    void validate_as(const char* who) const;
-    DG_OPTIM_ARG(AdamOptions, double, lr, 1e-3);
-    DG_OPTIM_ARG(AdamOptions, double, beta1, 0.9);
-    DG_OPTIM_ARG(AdamOptions, double, beta2, 0.999);
-    DG_OPTIM_ARG(AdamOptions, double, eps, 1e-8);
-    DG_OPTIM_ARG(AdamOptions, double, weight_decay, 0.0);
-    DG_OPTIM_ARG(AdamOptions, bool, amsgrad, false);
+    DG_ADAM_OPTIONS(AdamOptions, 0.0);
 };
 
-/// AdamW hyperparameters: as Adam's, but weight decay is decoupled and defaults to 0.01 (as PyTorch).
-class AdamWOptions : public AdamOptions {
-public:
-    explicit AdamWOptions(double lr = 1e-3) : AdamOptions(lr) { weight_decay(1e-2); }
-    void validate() const { validate_as("AdamW"); }
+/// AdamW hyperparameters: as Adam's (checked the same way, named "AdamW"), but the weight decay is
+/// decoupled and defaults to 0.01, as in PyTorch.
+class AdamWOptions {
+    DG_ADAM_OPTIONS(AdamWOptions, 1e-2);
 };
 
 /// What Adam and AdamW share: the state and the update loop; `decoupled` picks AdamW's weight decay.
