@@ -93,8 +93,15 @@ bool plot_heatmap_png(const std::string& title, const std::vector<double>& xs, c
     std::ofstream out(gp);
     out << "set terminal pngcairo size " << width << "," << height << " noenhanced\n"
         << "set output " << quoted(png_path) << "\n"
-        << "set title " << quoted(title) << "\nset view map\nset key outside right top\n"
-        << "set palette defined (0 '#f4a582', 0.5 '#f7f7f7', 1 '#92c5de')\n"
+        << "set title " << quoted(title) << "\nset view map\nset key outside right top\n";
+    if (!xs.empty() && !ys.empty())  // the grid decides the frame, so lines drawn on top cannot stretch it
+        out << "set xrange [" << xs.front() << ":" << xs.back() << "]\nset yrange [" << ys.front() << ":"
+            << ys.back() << "]\nset size ratio -1\n";
+    bool probabilities = true;  // values in [0, 1]: pin the colour scale so that 0.5 is white (the boundary)
+    for (const auto& row : grid)
+        for (double v : row) probabilities = probabilities && v >= 0 && v <= 1;
+    if (probabilities) out << "set cbrange [0:1]\n";
+    out << "set palette defined (0 '#f4a582', 0.5 '#f7f7f7', 1 '#92c5de')\n"
         << "plot " << quoted(dat) << " index 0 with image notitle";
     for (std::size_t k = 0; k < points.size(); ++k)
         out << ", " << quoted(dat) << " index " << (k + 1) << " with " << points[k].style << " title "
