@@ -218,6 +218,7 @@ TEST(Dropout, GradientIsTheScaledMaskAndSeedsRepeat) {
     sum(y).backward();
     // y = x·mask with mask ∈ {0, 2}: the gradient is the mask itself, y/3.
     EXPECT_TRUE(all_close(x.grad().value(), Array<double>(y.value() / 3.0), 0, 0));
+    for (double g : x.grad().value()) ASSERT_TRUE(g == 0.0 || g == 2.0) << g;  // 1/(1 − p) = 2
 
     Generator a(42), b(42);
     Dropout<double> d1(0.5, a), d2(0.5, b), d3(0.5, a);
