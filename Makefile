@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: all deps configure build test run clean
+.PHONY: all deps configure build test run clean sanitize fuzz
 
 all: build
 
@@ -26,3 +26,39 @@ run: build
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- reliability: sanitizers and fuzzing, each in its own build folder ----
+# `make sanitize`: everything (but the benchmarks) with ASan + LSan + UBSan (UB is fatal), then the whole suite
+# except the tests labelled `slow` (10^6-long graphs, too heavy under ASan for CI; `make test` runs them).
+SAN_BUILD ?= build-sanitize
+SAN_SUPP := $(CURDIR)/tests/fuzz/sanitizer.supp
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(SAN_SUPP) LSAN_OPTIONS=suppressions=$(SAN_SUPP)
+SAN_CTEST ?= -LE slow
+
+sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DDELTAGRAD_SANITIZE=ON -DBUILD_BENCHMARKS=OFF >/dev/null
+	@$(SAN_ENV) cmake --build $(SAN_BUILD) -j$(JOBS)
+	@cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j$(JOBS) $(SAN_CTEST)
+
+# `make fuzz FUZZ_SECONDS=N`: builds the libFuzzer targets with clang (build-fuzz) and runs each for N seconds
+# on a scratch copy of its committed seed corpus; a crash leaves its input in build-fuzz/artifacts/<target>/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_idx fuzz_csv fuzz_safetensors fuzz_mlp_spec
+
+fuzz:
+	@scripts/install-deps clang libclang-rt-14-dev
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Release -DDELTAGRAD_FUZZ=ON \
+	  -DBUILD_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_BENCHMARKS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t#fuzz_}; corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus $(FUZZ_BUILD)/artifacts/$$name; \
+	  cp -n tests/fuzz/corpus/$$name/* $$corpus/ 2>/dev/null; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(SAN_ENV) $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name/ -print_final_stats=1 $$corpus \
+	    > $(FUZZ_BUILD)/$$name.log 2>&1; rc=$$?; \
+	  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)" $(FUZZ_BUILD)/$$name.log; \
+	  test $$rc -eq 0 || { tail -n 40 $(FUZZ_BUILD)/$$name.log; echo "fuzz: $$t FAILED (input in $(FUZZ_BUILD)/artifacts/$$name/)"; exit 1; }; \
+	done
