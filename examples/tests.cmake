@@ -1,0 +1,118 @@
+
+# ---- train (the main program): smoke run, bad options, and --resume matching an uninterrupted run ----
+if(TARGET train)
+  # The checks as one small script in the build folder: train_test.sh <train> <folder> smoke|bad|resume.
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh [=[
+set -u
+train=$1; dir=$2; what=$3
+rm -rf "$dir" && mkdir -p "$dir" || exit 1
+case $what in
+smoke)
+  "$train" --limit 2000 --epochs 1 --out "$dir/out" > "$dir/log" 2>&1; rc=$?
+  cat "$dir/log"
+  test $rc -eq 0 || { echo "FAIL: exit code $rc"; exit 1; }
+  tail -n 1 "$dir/log" | grep -Eq '^test accuracy: 0\.[0-9]{4}$' || { echo "FAIL: no final 'test accuracy:' line"; exit 1; }
+  for f in checkpoint.safetensors checkpoint-epoch-001.safetensors metrics.csv confusion_matrix.csv; do
+    test -f "$dir/out/$f" || { echo "FAIL: $f was not written"; exit 1; }
+  done ;;
+bad)
+  # Each bad invocation: exit code 2 and a one-line message naming the problem.
+  check() {
+    fragment=$1; shift
+    "$train" --out "$dir/out" "$@" > "$dir/stdout" 2> "$dir/stderr"; rc=$?
+    cat "$dir/stderr"
+    test $rc -eq 2 || { echo "FAIL: '$*' exited $rc, expected 2"; exit 1; }
+    test "$(wc -l < "$dir/stderr")" -eq 1 || { echo "FAIL: '$*' printed more than one error line"; exit 1; }
+    grep -q -- "$fragment" "$dir/stderr" || { echo "FAIL: '$*' error lacks '$fragment'"; exit 1; }
+  }
+  check "--optimizer" --optimizer nope
+  check "--lr" --lr -1
+  check "784-x-10" --spec 784-x-10
+  check "784-100-3" --spec 784-100-3
+  check "/nonexistent" --data idx --train-images /nonexistent
+  check "--train-csv" --data csv
+  check "/nonexistent" --resume /nonexistent ;;
+resume)
+  # Two epochs straight vs. one epoch, stop, --resume: the same losses and accuracies, digit for digit.
+  set -e
+  args="--limit 1000 --epochs 2 --spec 784-32-10:relu"
+  "$train" $args --out "$dir/straight" > /dev/null
+  "$train" $args --out "$dir/split" --stop-after 1 > /dev/null
+  "$train" --resume "$dir/split/checkpoint.safetensors" > /dev/null
+  cut -d, -f1-6 "$dir/straight/metrics.csv" > "$dir/a"
+  cut -d, -f1-6 "$dir/split/metrics.csv" > "$dir/b"
+  cat "$dir/a" "$dir/b"
+  test "$(wc -l < "$dir/a")" -eq 3
+  cmp "$dir/a" "$dir/b" ;;
+esac
+]=])
+  foreach(check smoke bad resume)
+    add_test(NAME examples.train.${check}
+      COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
+              ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})
+    set_tests_properties(examples.train.${check} PROPERTIES LABELS examples TIMEOUT 300)
+  endforeach()
+endif()
+
+# ---- the notes' worked examples: each runs with --smoke (reduced size) and checks its key result ----
+foreach(example gates perceptron linear_regression logistic_regression xor_mlp diamond curve_fit
+                universal_approximation vanishing_gradients language_model)
+  if(TARGET ${example})
+    add_test(NAME examples.${example}.smoke
+      COMMAND ${example} --smoke --out ${CMAKE_BINARY_DIR}/smoke/${example})
+    set_tests_properties(examples.${example}.smoke PROPERTIES LABELS examples TIMEOUT 120)
+  endif()
+endforeach()
+
+# ---- bpcheck (the three-way gradient check tool): a few configurations, JSON, errors, a --save/--against trip ----
+if(TARGET bpcheck)
+  set(bpcheck_runs
+    "softmax_tanh|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1"
+    "mse_relu_l2|--spec 3-6-6-2:relu:sigmoid-out --loss mse --batch 4 --seed 2 --l2 0.01"
+    "bce_elu_float|--spec 5-4-3-1:elu --loss bce --batch 3 --seed 3 --dtype float"
+    "mse_half_softplus_sampled|--spec 20-16-4:softplus --loss mse-half --batch 8 --fd-max 20")
+  foreach(run ${bpcheck_runs})
+    string(FIND "${run}" "|" bar)
+    string(SUBSTRING "${run}" 0 ${bar} name)
+    math(EXPR bar "${bar} + 1")
+    string(SUBSTRING "${run}" ${bar} -1 command_line)
+    separate_arguments(args UNIX_COMMAND "${command_line}")
+    add_test(NAME tools.bpcheck.${name} COMMAND bpcheck ${args})
+    set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60 PASS_REGULAR_EXPRESSION "PASS: ")
+  endforeach()
+  # JSON: exit code 0 and the report's keys present.
+  add_test(NAME tools.bpcheck.json COMMAND sh -c "\"$1\" --spec 3-4-2:abs --loss mse --l2 0.1 --json > \"$2\" && grep -q '\"flagged_count\": ' \"$2\" && grep -q '\"reference_vs_fd\": ' \"$2\""
+    sh $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_report.json)
+  set_tests_properties(tools.bpcheck.json PROPERTIES LABELS tools TIMEOUT 60)
+  # Bad usage and unreadable files exit with status 2 exactly (1 is kept for a disagreement).
+  set(bpcheck_bad_runs
+    "bad_spec|--spec 4-x-3"
+    "bad_head|--spec 4-5-3:tanh:sigmoid-out --loss softmax-ce"
+    "missing_fixture|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors")
+  foreach(run ${bpcheck_bad_runs})
+    string(FIND "${run}" "|" bar)
+    string(SUBSTRING "${run}" 0 ${bar} name)
+    math(EXPR bar "${bar} + 1")
+    string(SUBSTRING "${run}" ${bar} -1 command_line)
+    separate_arguments(args UNIX_COMMAND "${command_line}")
+    add_test(NAME tools.bpcheck.${name} COMMAND sh -c "\"$0\" \"$@\"; test $? -eq 2" $<TARGET_FILE:bpcheck> ${args})
+    set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60)
+  endforeach()
+  # Golden fixture: --save writes it, --against recomputes and compares (fixtures order the two).
+  set(bpcheck_golden ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_golden.safetensors)
+  add_test(NAME tools.bpcheck.save
+    COMMAND bpcheck --spec 4-6-5-3:leaky_relu --loss softmax-ce --batch 4 --seed 9 --l2 0.05 --save ${bpcheck_golden})
+  add_test(NAME tools.bpcheck.against COMMAND bpcheck --against ${bpcheck_golden})
+  set_tests_properties(tools.bpcheck.save PROPERTIES LABELS tools TIMEOUT 60 FIXTURES_SETUP bpcheck_golden)
+  set_tests_properties(tools.bpcheck.against PROPERTIES LABELS tools TIMEOUT 60 FIXTURES_REQUIRED bpcheck_golden
+    PASS_REGULAR_EXPRESSION "PASS: 10 tensors compared")
+endif()
+
+# ---- teaching tools (issue 4): hand-derived δs == autograd; scalar-tensor MLP == matrix MLP ----
+foreach(example hand_derived_graphs two_granularities)
+  if(TARGET ${example})
+    add_test(NAME examples.${example}.smoke
+      COMMAND ${example} --smoke --out ${CMAKE_BINARY_DIR}/smoke/${example})
+    set_tests_properties(examples.${example}.smoke PROPERTIES LABELS examples TIMEOUT 120)
+  endif()
+endforeach()

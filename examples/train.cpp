@@ -1,0 +1,594 @@
+// train: the main program. Trains an MLP classifier on Fashion-MNIST (or IDX / CSV data) with a progress bar,
+// reports and records per-epoch metrics, writes checkpoints that --resume continues bit-identically, a
+// loss/accuracy plot and the confusion matrix, and ends with the line `test accuracy: 0.XXXX`.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.hpp"
+#include "common/plot.hpp"
+#include "common/progress.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/data/atomic_file.hpp"
+#include "nn/data/csv.hpp"
+#include "nn/data/fashion_mnist.hpp"
+#include "nn/data/idx.hpp"
+#include "nn/data/loader.hpp"
+#include "nn/data/transforms.hpp"
+#include "nn/nn.hpp"
+#include "nn/optim/optim.hpp"
+
+// OpenBLAS's thread control. Declared here because <cblas.h> clashes with xtensor-blas's declarations.
+extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads();
+
+namespace {
+
+using namespace dg;
+using Json = nlohmann::json;
+
+/// Every option of a run. Saved in each checkpoint (as JSON, keys = option names with '_' for '-'), so that
+/// --resume restores them; options given explicitly on the command line override the saved ones.
+struct Options {
+    std::string spec = "784-512-256-10:relu";
+    std::string loss = "cross-entropy";
+    std::string optimizer = "adamw";
+    double lr = 1e-3;
+    std::string schedule = "cosine";
+    double step_size = 5;  // epochs between decays (step schedule)
+    double gamma = 0.1;    // decay factor per step_size epochs (step) or per epoch (exponential)
+    double warmup = 0;     // epochs of linear warmup
+    std::size_t batch = 128;
+    std::size_t epochs = 12;
+    double l2 = 0;
+    std::uint64_t seed = 1;
+    std::string out = "out/train";
+    std::string data = "fashion-mnist";
+    std::string data_dir = data::fashion_mnist_default_dir;
+    std::string train_images, train_labels, test_images, test_labels;
+    std::string train_csv, test_csv;
+    std::size_t label_column = 0;
+    bool csv_header = false;
+    std::size_t limit = 0;
+    std::string resume;
+    int threads = 0;
+    std::size_t keep_checkpoints = 3;
+    std::size_t stop_after = 0;  // stop after this many epochs of this invocation, as if interrupted (not saved)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, spec, loss, optimizer, lr, schedule, step_size, gamma, warmup,
+                                                batch, epochs, l2, seed, out, data, data_dir, train_images,
+                                                train_labels, test_images, test_labels, train_csv, test_csv,
+                                                label_column, csv_header, limit, threads, keep_checkpoints)
+
+/// A bad option or input: reported on one line, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// One row of metrics.csv.
+struct EpochRecord {
+    std::size_t epoch = 0;
+    double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0, lr = 0, seconds = 0,
+           samples_per_second = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochRecord, epoch, train_loss, train_accuracy, test_loss, test_accuracy, lr,
+                                   seconds, samples_per_second)
+
+// ---- data ---------------------------------------------------------------------------------------------
+
+/// Flattens x to [n, features] and keeps the first `limit` rows (0: all).
+data::Dataset<float> make_dataset(Array<float> x, Array<float> y, std::size_t limit) {
+    const std::size_t n = x.shape()[0];
+    const std::size_t features = n ? x.size() / n : 0;
+    const std::size_t keep = limit && limit < n ? limit : n;
+    data::Dataset<float> d;
+    d.x = Array<float>::from_shape({keep, features});
+    std::copy_n(x.data(), keep * features, d.x.data());
+    d.y = Array<float>::from_shape({keep});
+    std::copy_n(y.data(), keep, d.y.data());
+    return d;
+}
+
+data::Dataset<float> read_idx_pair(const std::string& images, const std::string& labels, std::size_t limit) {
+    Array<float> x = data::read_idx<float>(images);
+    const std::vector<std::size_t> l = data::read_idx_labels(labels);
+    if (x.dimension() == 0 || x.shape()[0] != l.size())
+        throw UsageError(images + " holds " + std::to_string(x.dimension() ? x.shape()[0] : 0) + " samples but " +
+                         labels + " holds " + std::to_string(l.size()) + " labels");
+    // Image bytes (0..255) are scaled to [0, 1], as for Fashion-MNIST.
+    if (x.size() && *std::max_element(x.begin(), x.end()) > 1.0f) data::scale_to_unit(x, 0.0f, 255.0f);
+    Array<float> y = Array<float>::from_shape({l.size()});
+    std::copy(l.begin(), l.end(), y.begin());
+    return make_dataset(std::move(x), std::move(y), limit);
+}
+
+data::Dataset<float> read_csv_file(const std::string& path, const Options& o, std::size_t limit) {
+    data::CsvOptions csv;
+    csv.header = o.csv_header;
+    csv.label_column = o.label_column;
+    data::CsvTable<float> t = data::read_csv<float>(path, csv);
+    for (float v : t.y)
+        if (!(v >= 0) || std::floor(v) != v)
+            throw UsageError(path + ": label column " + std::to_string(o.label_column) + " holds " + std::to_string(v) +
+                             ", expected class indices 0, 1, 2, ...");
+    return make_dataset(std::move(t.x), std::move(t.y), limit);
+}
+
+struct Data {
+    data::Dataset<float> train, test;
+    std::vector<std::string> class_names;
+};
+
+Data load_data(const Options& o) {
+    Data d;
+    if (o.data == "fashion-mnist") {
+        d.train = data::load_fashion_mnist<float>(data::FashionMnistSplit::Train, o.limit, o.data_dir);
+        d.test = data::load_fashion_mnist<float>(data::FashionMnistSplit::Test, 0, o.data_dir);
+        d.class_names.assign(data::fashion_mnist_classes.begin(), data::fashion_mnist_classes.end());
+        return d;
+    }
+    if (o.data == "idx") {
+        if (o.train_images.empty() || o.train_labels.empty() || o.test_images.empty() || o.test_labels.empty())
+            throw UsageError("--data idx needs --train-images, --train-labels, --test-images and --test-labels");
+        d.train = read_idx_pair(o.train_images, o.train_labels, o.limit);
+        d.test = read_idx_pair(o.test_images, o.test_labels, 0);
+    } else {
+        if (o.train_csv.empty() || o.test_csv.empty()) throw UsageError("--data csv needs --train-csv and --test-csv");
+        d.train = read_csv_file(o.train_csv, o, o.limit);
+        d.test = read_csv_file(o.test_csv, o, 0);
+    }
+    if (d.train.x.shape()[1] != d.test.x.shape()[1])
+        throw UsageError("the training data has " + std::to_string(d.train.x.shape()[1]) +
+                         " features but the test data has " + std::to_string(d.test.x.shape()[1]));
+    float top = 0;
+    for (const auto* set : {&d.train, &d.test})
+        for (float v : set->y) top = std::max(top, v);
+    const std::size_t classes = static_cast<std::size_t>(top) + 1;
+    d.train.num_classes = d.test.num_classes = classes;
+    for (std::size_t c = 0; c < classes; ++c) d.class_names.push_back(std::to_string(c));
+    return d;
+}
+
+// ---- model, loss, optimizer, schedule ---------------------------------------------------------------------
+
+/// The loss of a batch: outputs [m, classes] against class labels.
+struct Loss {
+    std::string name;
+    std::size_t classes;
+
+    Tensor<float> operator()(const Tensor<float>& out, const std::vector<std::size_t>& y) const {
+        if (name == "cross-entropy") return nn::cross_entropy(out, y);
+        if (name == "nll") return nn::nll(out, y);
+        const Tensor<float> target(data::one_hot<float>(y, classes));
+        if (name == "mse") return nn::mse(out, target);
+        if (name == "mse-half") return nn::mse_half(out, target);
+        return nn::bce_with_logits(out, target);
+    }
+};
+
+std::unique_ptr<optim::Optimizer<float>> make_optimizer(const Options& o, std::vector<Tensor<float>> params) {
+    using namespace optim;
+    if (o.optimizer == "sgd") return std::make_unique<SGD<float>>(params, SGDOptions(o.lr));
+    if (o.optimizer == "momentum") return std::make_unique<SGD<float>>(params, SGDOptions(o.lr).momentum(0.9));
+    if (o.optimizer == "nesterov")
+        return std::make_unique<SGD<float>>(params, SGDOptions(o.lr).momentum(0.9).nesterov(true));
+    if (o.optimizer == "adam") return std::make_unique<Adam<float>>(params, AdamOptions(o.lr));
+    if (o.optimizer == "adamw") return std::make_unique<AdamW<float>>(params, AdamWOptions(o.lr));
+    if (o.optimizer == "rmsprop") return std::make_unique<RMSProp<float>>(params, RMSPropOptions(o.lr));
+    return std::make_unique<Adagrad<float>>(params, AdagradOptions(o.lr));
+}
+
+/// Schedules advance once per batch (so cosine decays smoothly); their options are given in epochs.
+std::unique_ptr<optim::LrSchedule<float>> make_schedule(const Options& o, optim::Optimizer<float>& opt,
+                                                        std::size_t batches_per_epoch) {
+    using namespace optim;
+    const auto iterations = [&](double epochs) {
+        return std::max<std::int64_t>(1, std::llround(epochs * batches_per_epoch));
+    };
+    std::unique_ptr<LrSchedule<float>> s;
+    if (o.schedule == "step")
+        s = std::make_unique<StepLR<float>>(opt, iterations(o.step_size), o.gamma);
+    else if (o.schedule == "exponential")
+        s = std::make_unique<ExponentialLR<float>>(opt, std::pow(o.gamma, 1.0 / batches_per_epoch));
+    else if (o.schedule == "cosine")
+        s = std::make_unique<CosineAnnealingLR<float>>(opt, iterations(static_cast<double>(o.epochs)));
+    if (o.warmup > 0) {
+        if (!s) s = std::make_unique<StepLR<float>>(opt, std::numeric_limits<std::int64_t>::max(), 1.0);
+        s->warmup(iterations(o.warmup));
+    }
+    return s;
+}
+
+// ---- evaluation ---------------------------------------------------------------------------------------------
+
+std::size_t argmax_row(const Array<float>& out, std::size_t row) {
+    const std::size_t classes = out.shape()[1];
+    const float* p = out.data() + row * classes;
+    return static_cast<std::size_t>(std::max_element(p, p + classes) - p);
+}
+
+struct Evaluation {
+    double loss = 0, accuracy = 0;
+    std::vector<std::vector<std::size_t>> confusion;  // [true][predicted]
+};
+
+Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset<float>& d) {
+    NoGradGuard no_grad;
+    model.eval();
+    Evaluation e;
+    e.confusion.assign(loss.classes, std::vector<std::size_t>(loss.classes, 0));
+    const std::size_t n = d.size(), features = d.x.shape()[1], chunk = 2000;
+    double loss_sum = 0;
+    std::size_t correct = 0;
+    for (std::size_t begin = 0; begin < n; begin += chunk) {
+        const std::size_t rows = std::min(chunk, n - begin);
+        Array<float> x = Array<float>::from_shape({rows, features});
+        std::copy_n(d.x.data() + begin * features, rows * features, x.data());
+        std::vector<std::size_t> y(d.y.begin() + begin, d.y.begin() + begin + rows);
+        const Tensor<float> out = model(Tensor<float>(std::move(x)));
+        loss_sum += loss(out, y).item() * rows;
+        for (std::size_t i = 0; i < rows; ++i) {
+            const std::size_t p = argmax_row(out.value(), i);
+            correct += p == y[i];
+            ++e.confusion[y[i]][p];
+        }
+    }
+    model.train();
+    e.loss = loss_sum / n;
+    e.accuracy = static_cast<double>(correct) / n;
+    return e;
+}
+
+// ---- outputs ---------------------------------------------------------------------------------------------
+
+std::string format(const char* fmt, double a) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, a);
+    return buf;
+}
+
+void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history) {
+    std::ostringstream out;
+    out << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second\n";
+    out.precision(8);
+    for (const auto& r : history)
+        out << r.epoch << ',' << r.train_loss << ',' << r.train_accuracy << ',' << r.test_loss << ','
+            << r.test_accuracy << ',' << r.lr << ',' << r.seconds << ',' << r.samples_per_second << '\n';
+    data::write_file_atomic(path, out.str(), "train");
+}
+
+void plot_history(const std::string& dir, const std::vector<EpochRecord>& history) {
+    examples::Series train_loss{"train loss", {}, {}, "linespoints"}, test_loss{"test loss", {}, {}, "linespoints"};
+    examples::Series train_acc{"train accuracy", {}, {}, "linespoints"},
+        test_acc{"test accuracy", {}, {}, "linespoints"};
+    for (const auto& r : history) {
+        for (auto* s : {&train_loss, &test_loss, &train_acc, &test_acc}) s->x.push_back(r.epoch);
+        train_loss.y.push_back(r.train_loss);
+        test_loss.y.push_back(r.test_loss);
+        train_acc.y.push_back(r.train_accuracy);
+        test_acc.y.push_back(r.test_accuracy);
+    }
+    examples::plot_png({"loss per epoch", "epoch", "loss", false, {train_loss, test_loss}, {}}, dir + "/loss.png");
+    examples::plot_png({"accuracy per epoch", "epoch", "accuracy", false, {train_acc, test_acc}, {}},
+                       dir + "/accuracy.png");
+}
+
+std::string confusion_text(const Evaluation& e, const std::vector<std::string>& names) {
+    std::ostringstream out;
+    out << "confusion matrix (rows: true class, columns: predicted)\n" << std::string(14, ' ');
+    for (std::size_t c = 0; c < names.size(); ++c) out << format("%6.0f", static_cast<double>(c));
+    out << '\n';
+    for (std::size_t t = 0; t < names.size(); ++t) {
+        std::string label = std::to_string(t) + " " + names[t];
+        label.resize(14, ' ');
+        out << label;
+        for (std::size_t v : e.confusion[t]) out << format("%6.0f", static_cast<double>(v));
+        out << '\n';
+    }
+    return out.str();
+}
+
+void write_confusion_csv(const std::string& path, const Evaluation& e, const std::vector<std::string>& names) {
+    std::ostringstream out;
+    out << "true\\predicted";
+    for (const auto& n : names) out << ',' << n;
+    out << '\n';
+    for (std::size_t t = 0; t < names.size(); ++t) {
+        out << names[t];
+        for (std::size_t v : e.confusion[t]) out << ',' << v;
+        out << '\n';
+    }
+    data::write_file_atomic(path, out.str(), "train");
+}
+
+std::string epoch_checkpoint_path(const std::string& dir, std::size_t epoch) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/checkpoint-epoch-%03zu.safetensors", epoch);
+    return dir + name;
+}
+
+// ---- the command line ----------------------------------------------------------------------------------------
+
+/// Applies a checkpoint's saved options to every option not given on the command line.
+Options merge_saved_options(const CLI::App& app, const Options& given, const std::string& saved_text) {
+    Json merged = given;
+    Json saved;
+    try {
+        saved = Json::parse(saved_text);
+    } catch (const Json::exception& e) {
+        throw UsageError("--resume: the checkpoint's options are not valid JSON: " + std::string(e.what()));
+    }
+    for (const auto& [key, value] : saved.items()) {
+        if (key == "threads" || !merged.contains(key)) continue;
+        std::string flag = "--" + key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        if (app.count(flag) == 0) merged[key] = value;
+    }
+    return merged.get<Options>();
+}
+
+void validate(const Options& o) {
+    if (!(o.lr >= 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a non-negative number (got " + format("%g", o.lr) + ")");
+    if (o.l2 < 0 || !std::isfinite(o.l2)) throw UsageError("--l2 must be a non-negative number (got " + format("%g", o.l2) + ")");
+    if (o.batch == 0) throw UsageError("--batch must be at least 1");
+    if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
+    if (!(o.gamma > 0)) throw UsageError("--gamma must be positive");
+    if (!(o.step_size > 0)) throw UsageError("--step-size must be positive");
+    if (o.warmup < 0) throw UsageError("--warmup must be non-negative");
+}
+
+void add_options(CLI::App& app, Options& o) {
+    app.add_option("--spec", o.spec, "MLP spec (grammar in nn/mlp.hpp), e.g. 784-100-10:sigmoid")->capture_default_str();
+    app.add_option("--loss", o.loss, "loss on the outputs (nll needs a log_softmax output layer)")
+        ->check(CLI::IsMember({"cross-entropy", "nll", "mse", "mse-half", "bce-with-logits"}))
+        ->capture_default_str();
+    app.add_option("--optimizer", o.optimizer, "update rule")
+        ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"}))
+        ->capture_default_str();
+    app.add_option("--lr", o.lr, "learning rate")->capture_default_str();
+    app.add_option("--schedule", o.schedule, "learning-rate schedule, stepped every batch")
+        ->check(CLI::IsMember({"none", "step", "exponential", "cosine"}))
+        ->capture_default_str();
+    app.add_option("--step-size", o.step_size, "step schedule: epochs between decays")->capture_default_str();
+    app.add_option("--gamma", o.gamma, "step: decay per --step-size epochs; exponential: decay per epoch")
+        ->capture_default_str();
+    app.add_option("--warmup", o.warmup, "epochs of linear learning-rate warmup (from lr/3)")->capture_default_str();
+    app.add_option("--batch", o.batch, "mini-batch size")->capture_default_str();
+    app.add_option("--epochs", o.epochs, "number of passes over the training data")->capture_default_str();
+    app.add_option("--l2", o.l2, "L2 penalty λ/(2m)·Σ‖W‖² on the weights (m = batch size)")->capture_default_str();
+    app.add_option("--seed", o.seed, "seed of the weights and the shuffling")->capture_default_str();
+    app.add_option("--out", o.out, "output folder")->capture_default_str();
+    app.add_option("--data", o.data, "dataset")
+        ->check(CLI::IsMember({"fashion-mnist", "idx", "csv"}))
+        ->capture_default_str();
+    app.add_option("--data-dir", o.data_dir, "folder of the Fashion-MNIST IDX files")->capture_default_str();
+    app.add_option("--train-images", o.train_images, "IDX training images (.gz or plain)")->check(CLI::ExistingFile);
+    app.add_option("--train-labels", o.train_labels, "IDX training labels")->check(CLI::ExistingFile);
+    app.add_option("--test-images", o.test_images, "IDX test images")->check(CLI::ExistingFile);
+    app.add_option("--test-labels", o.test_labels, "IDX test labels")->check(CLI::ExistingFile);
+    app.add_option("--train-csv", o.train_csv, "CSV training table (numbers; one label column)")->check(CLI::ExistingFile);
+    app.add_option("--test-csv", o.test_csv, "CSV test table")->check(CLI::ExistingFile);
+    app.add_option("--label-column", o.label_column, "CSV: 0-based column of the class label")->capture_default_str();
+    app.add_flag("--csv-header", o.csv_header, "CSV: the first line holds column names");
+    app.add_option("--limit", o.limit, "use only the first N training samples (0: all)")->capture_default_str();
+    app.add_option("--resume", o.resume, "continue from this checkpoint (its options apply unless given again)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--threads", o.threads, "OpenBLAS threads (0: OpenBLAS's default)")->capture_default_str();
+    app.add_option("--keep-checkpoints", o.keep_checkpoints, "per-epoch checkpoints to keep (0: all)")
+        ->capture_default_str();
+    app.add_option("--stop-after", o.stop_after,
+                   "stop after N epochs of this invocation, as if interrupted (to test --resume; 0: never)");
+}
+
+// ---- training ---------------------------------------------------------------------------------------------
+
+struct Setup {
+    Options options;
+    Data data;
+    std::unique_ptr<nn::Mlp<float>> model;
+    std::unique_ptr<optim::Optimizer<float>> optimizer;
+    std::unique_ptr<optim::LrSchedule<float>> schedule;
+    std::unique_ptr<data::DataLoader<float>> loader;
+    Loss loss;
+    Generator gen;
+    nn::CheckpointInfo resumed;  // epoch 0 for a fresh run
+    std::vector<EpochRecord> history;
+};
+
+/// Everything that can fail because of the user's options or files: throws UsageError or dg::Error.
+std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
+    auto s = std::make_unique<Setup>();
+    std::optional<nn::CheckpointInfo> info;
+    if (!o.resume.empty()) {
+        info = nn::read_checkpoint_info(o.resume);
+        const std::string resume = o.resume;
+        const std::size_t stop_after = o.stop_after;
+        o = merge_saved_options(app, o, info->options);
+        o.resume = resume;
+        o.stop_after = stop_after;
+    }
+    validate(o);
+    if (o.threads > 0) openblas_set_num_threads(o.threads);
+    s->options = o;
+
+    const nn::MlpSpec spec = nn::parse_mlp_spec(o.spec);
+    if (o.loss == "nll" && spec.activations.back().kind != nn::ActivationKind::log_softmax)
+        throw UsageError("--loss nll needs log-probabilities: end the spec with ':log_softmax-out'");
+
+    const auto t0 = std::chrono::steady_clock::now();
+    s->data = load_data(o);
+    const std::size_t features = s->data.train.x.shape()[1], classes = s->data.train.num_classes;
+    s->data.train.validate();
+    s->data.test.num_classes = classes;
+    s->data.test.validate();
+    if (spec.sizes.front() != features || spec.sizes.back() != classes)
+        throw UsageError("--spec " + o.spec + ": the data has " + std::to_string(features) + " features and " +
+                         std::to_string(classes) + " classes, so the spec must start with " +
+                         std::to_string(features) + " and end with " + std::to_string(classes));
+    std::printf("data: %zu training and %zu test samples, %zu features, %zu classes (%.1f s)\n",
+                s->data.train.size(), s->data.test.size(), features, classes,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+    s->gen = Generator(o.seed);
+    s->model = std::make_unique<nn::Mlp<float>>(spec, s->gen);
+    s->optimizer = make_optimizer(o, s->model->parameters());
+    // The loader draws its own stream from the seed, so the weights and the batch order are both seeded.
+    s->loader = std::make_unique<data::DataLoader<float>>(s->data.train, data::LoaderOptions{o.batch},
+                                                          Generator(s->gen.bits()));
+    s->schedule = make_schedule(o, *s->optimizer, s->loader->batches_per_epoch());
+    s->loss = Loss{o.loss, classes};
+
+    if (info) {
+        s->resumed = nn::load_checkpoint<float>(o.resume, *s->model, s->optimizer.get());
+        s->loader->set_state(data::loader_state_from_text(s->resumed.loader_state));
+        s->gen.set_state(s->resumed.generator_state);
+        if (s->schedule) s->schedule->set_epoch(s->resumed.step);
+        auto h = s->resumed.extra.find("history");
+        if (h != s->resumed.extra.end()) s->history = Json::parse(h->second).get<std::vector<EpochRecord>>();
+        std::printf("resumed from %s: epoch %lld, step %lld\n", o.resume.c_str(),
+                    static_cast<long long>(s->resumed.epoch), static_cast<long long>(s->resumed.step));
+    }
+    examples::ensure_dir(o.out);
+    return s;
+}
+
+void save(const Setup& s, std::size_t epoch, std::int64_t step) {
+    nn::CheckpointInfo info;
+    info.epoch = static_cast<std::int64_t>(epoch);
+    info.batch = static_cast<std::int64_t>(s.loader->batch_index());
+    info.step = step;
+    info.loader_state = data::to_text(s.loader->state());
+    info.generator_state = s.gen.state();
+    info.spec = s.options.spec;
+    Json options = s.options;
+    info.options = options.dump();
+    info.extra["history"] = Json(s.history).dump();
+    const std::string& dir = s.options.out;
+    nn::save_checkpoint(epoch_checkpoint_path(dir, epoch), *s.model,
+                        static_cast<const optim::Optimizer<float>*>(s.optimizer.get()), info);
+    nn::save_checkpoint(dir + "/checkpoint.safetensors", *s.model,
+                        static_cast<const optim::Optimizer<float>*>(s.optimizer.get()), info);
+    if (s.options.keep_checkpoints > 0 && epoch > s.options.keep_checkpoints) {
+        std::error_code ignored;
+        std::filesystem::remove(epoch_checkpoint_path(dir, epoch - s.options.keep_checkpoints), ignored);
+    }
+}
+
+int train(Setup& s) {
+    const Options& o = s.options;
+    nn::Mlp<float>& model = *s.model;
+    std::printf("%s", model.to_string().c_str());
+    std::printf("optimizer %s, lr %g, schedule %s, batch %zu, epochs %zu, l2 %g, seed %llu, BLAS threads %d\n",
+                s.optimizer->name().c_str(), o.lr, o.schedule.c_str(), o.batch, o.epochs, o.l2,
+                static_cast<unsigned long long>(o.seed), openblas_get_num_threads());
+    const bool tty = examples::is_terminal(stdout);
+    std::int64_t step = s.resumed.step;
+    Evaluation last;
+    bool evaluated = false;
+
+    for (std::size_t epoch = static_cast<std::size_t>(s.resumed.epoch) + 1; epoch <= o.epochs; ++epoch) {
+        const auto start = std::chrono::steady_clock::now();
+        examples::ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs),
+                                  s.loader->batches_per_epoch(), stdout, tty);
+        double loss_sum = 0;
+        std::size_t correct = 0, seen = 0, done = s.loader->batch_index();
+        while (s.loader->next()) {
+            const data::Batch<float>& b = s.loader->batch();
+            const std::vector<std::size_t> y(b.y.begin(), b.y.end());
+            s.optimizer->zero_grad();
+            const Tensor<float> out = model(Tensor<float>(b.x));
+            Tensor<float> loss = s.loss(out, y);
+            const double batch_loss = loss.item();
+            if (o.l2 > 0) loss = loss + nn::l2_penalty(model, o.l2, b.size());
+            loss.backward();
+            s.optimizer->step();
+            if (s.schedule) s.schedule->step();
+            ++step;
+            if (!std::isfinite(batch_loss))
+                throw Error("the loss became " + format("%g", batch_loss) + " at step " + std::to_string(step) +
+                            " (try a smaller --lr)");
+            loss_sum += batch_loss * b.size();
+            for (std::size_t i = 0; i < b.size(); ++i) correct += argmax_row(out.value(), i) == y[i];
+            seen += b.size();
+            bar.update(++done, loss_sum / seen, static_cast<double>(correct) / seen, seen);
+        }
+        bar.finish();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        last = evaluate(model, s.loss, s.data.test);
+        evaluated = true;
+
+        EpochRecord r;
+        r.epoch = epoch;
+        r.train_loss = seen ? loss_sum / seen : 0;
+        r.train_accuracy = seen ? static_cast<double>(correct) / seen : 0;
+        r.test_loss = last.loss;
+        r.test_accuracy = last.accuracy;
+        r.lr = s.optimizer->lr(0);
+        r.seconds = seconds;
+        r.samples_per_second = seconds > 0 ? seen / seconds : 0;
+        s.history.push_back(r);
+        std::printf("epoch %2zu/%zu  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.2e | %.1f s, %.0f samples/s\n",
+                    epoch, o.epochs, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds,
+                    r.samples_per_second);
+        std::fflush(stdout);
+        write_metrics_csv(o.out + "/metrics.csv", s.history);
+        save(s, epoch, step);
+        if (o.stop_after > 0 && epoch - static_cast<std::size_t>(s.resumed.epoch) >= o.stop_after && epoch < o.epochs) {
+            std::printf("stopped after epoch %zu (--stop-after); continue with --resume %s/checkpoint.safetensors\n",
+                        epoch, o.out.c_str());
+            return 0;
+        }
+    }
+    if (!evaluated) last = evaluate(model, s.loss, s.data.test);  // resumed from the last epoch
+
+    plot_history(o.out, s.history);
+    write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
+    std::printf("\n%s\n", confusion_text(last, s.data.class_names).c_str());
+    std::printf("wrote %s/{metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, checkpoint.safetensors}\n",
+                o.out.c_str());
+    std::printf("test accuracy: %.4f\n", last.accuracy);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"train: an MLP classifier on Fashion-MNIST (or IDX / CSV data), with checkpoints and --resume"};
+    Options options;
+    add_options(app, options);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "train: error: %s\n", e.what());
+        return 2;
+    }
+
+    std::unique_ptr<Setup> setup;
+    try {
+        setup = set_up(app, options);
+    } catch (const std::exception& e) {
+        // Bad options, missing or malformed files, a bad spec: one line, exit code 2.
+        std::fprintf(stderr, "train: error: %s\n", e.what());
+        return 2;
+    }
+    try {
+        return train(*setup);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "train: error during training: %s\n", e.what());
+        return 1;
+    }
+}
