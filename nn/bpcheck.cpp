@@ -119,7 +119,7 @@ std::string BpcheckReport::table() const {
     out << "bpcheck " << spec << "  loss " << loss << "  lambda " << lambda << "  batch " << batch << "  " << dtype
         << "\n";
     out << "loss: autograd " << fmt("%.12g", loss_autograd) << "  reference " << fmt("%.12g", loss_reference)
-        << "  double " << fmt("%.12g", loss_double) << (loss_ok ? "" : "  MISMATCH") << "\n";
+        << "  fd model " << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
     out << "errors: max |a-b| and max |a-b|/max|.|; tolerances analytic rtol " << tolerances.analytic.rtol
         << ", numeric rtol " << tolerances.numeric.rtol << "\n";
     out << pad("layer", 6) << pad("act", 12) << pad("qty", 6) << pad("shape", 9) << pad("autograd-ref abs/rel", 22)
@@ -245,79 +245,154 @@ MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T
     return g;
 }
 
-// ---- finite differences in double ------------------------------------------------------------------------------
+// ---- finite differences, in extended precision ------------------------------------------------------------------
 
 namespace {
+
+// The finite differences' own forward pass, written apart from both autograd and the reference, in long double
+// (x86's 64-bit mantissa): the stencil's roundoff, ε·|loss|/h, then stays far below the 1e-9 the checks ask for.
+using Real = long double;
 
 // Activations whose derivative (elu: second derivative, for α = 1) jumps at 0: a stencil across 0 is not O(h⁴).
 bool kinked(RefActivation f) {
     return f == RefActivation::relu || f == RefActivation::leaky_relu || f == RefActivation::abs || f == RefActivation::elu;
 }
 
-// The loss in double as a function of one layer's pre-activations z(k) (everything before k held fixed).
-struct DoubleModel {
-    reference::MlpParams<double> net;
-    Array<double> X, Y;
-    Loss loss;
-    double lambda = 0;
-    std::vector<Array<double>> z, a;  // the unperturbed forward
-    std::vector<bool> kink;           // layer l's activation has a kink (the loss's head never does)
-    double weight_sq = 0;             // Σ‖W‖²
+Real softplus(Real x) { return std::max(x, Real(0)) + std::log1p(std::exp(-std::abs(x))); }
 
-    double penalty(double sq) const { return lambda / (2.0 * static_cast<double>(X.shape()[0])) * sq; }
-    const Array<double>& input_of(std::size_t k) const { return k == 0 ? X : a[k - 1]; }
+Real activate(RefActivation f, Real alpha, Real z) {
+    switch (f) {
+        case RefActivation::identity: return z;
+        case RefActivation::sigmoid: return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+        case RefActivation::tanh: return std::tanh(z);
+        case RefActivation::relu: return z > 0 ? z : Real(0);
+        case RefActivation::leaky_relu: return z > 0 ? z : alpha * z;
+        case RefActivation::elu: return z > 0 ? z : alpha * std::expm1(z);
+        case RefActivation::softplus: return softplus(z);
+        case RefActivation::abs: return std::abs(z);
+    }
+    return z;
+}
 
-    static Array<double> linear(const Array<double>& a_prev, const reference::LayerParams<double>& p) {
-        Array<double> z = xt::linalg::dot(a_prev, xt::transpose(p.W));
-        z += p.b;
+// A row-major matrix of Real.
+struct Mat {
+    std::size_t rows = 0, cols = 0;
+    std::vector<Real> v;
+    Real& operator()(std::size_t r, std::size_t c) { return v[r * cols + c]; }
+    Real operator()(std::size_t r, std::size_t c) const { return v[r * cols + c]; }
+};
+
+template <class T>
+Mat to_mat(const Array<T>& a) {
+    Mat m;
+    m.rows = a.dimension() == 2 ? a.shape()[0] : 1;
+    m.cols = a.dimension() == 2 ? a.shape()[1] : a.shape()[0];
+    m.v.assign(a.begin(), a.end());
+    return m;
+}
+
+struct FdLayer {
+    Mat W;  // [n_out, n_in]
+    std::vector<Real> b;
+    RefActivation f = RefActivation::identity;
+    Real alpha = 0;
+};
+
+// The loss as a function of one layer's pre-activations z(k) (everything before k held fixed).
+struct FdModel {
+    std::vector<FdLayer> layers;
+    Mat X, Y;
+    Loss loss = Loss::mse;
+    Real lambda = 0;
+    std::vector<Mat> z, a;   // the unperturbed forward (a(L) unused: the tail applies the loss's head)
+    std::vector<bool> kink;  // layer l's activation has a kink (the loss's head never does)
+    Real weight_sq = 0;      // Σ‖W‖²
+
+    Real penalty(Real sq) const { return lambda / (2 * static_cast<Real>(X.rows)) * sq; }
+    const Mat& input_of(std::size_t k) const { return k == 0 ? X : a[k - 1]; }
+
+    static Mat linear(const Mat& in, const FdLayer& p) {
+        Mat z{in.rows, p.W.rows, std::vector<Real>(in.rows * p.W.rows)};
+        for (std::size_t r = 0; r < in.rows; ++r)
+            for (std::size_t i = 0; i < p.W.rows; ++i) {
+                Real acc = p.b[i];
+                for (std::size_t c = 0; c < in.cols; ++c) acc += in(r, c) * p.W(i, c);
+                z(r, i) = acc;
+            }
         return z;
     }
 
-    // The data loss from z(k) = zk on; the signs of every kinked pre-activation from layer k on go to `signs`.
-    double tail(std::size_t k, const Array<double>& zk, std::vector<signed char>* signs) const {
-        Array<double> zl = zk, al;
-        const std::size_t L = net.layers.size();
-        for (std::size_t l = k;; ++l) {
-            if (l > k) zl = linear(al, net.layers[l]);
-            const auto& p = net.layers[l];
-            if (signs && kink[l])
-                for (double v : zl) signs->push_back(static_cast<signed char>((v > 0) - (v < 0)));
-            Array<double> next;
-            if (l + 1 == L) {
-                reference::output_activation_into(loss, p.activation, p.resolved_alpha(), zl, next);
-                return reference::loss_value(loss, zl, next, Y);
+    // The data loss from the logits / outputs z(L): the loss's head and the batch conventions of the notes.
+    Real head(const Mat& zL, const FdLayer& p) const {
+        const Real m = static_cast<Real>(zL.rows), n = static_cast<Real>(zL.cols);
+        Real sum = 0;
+        for (std::size_t r = 0; r < zL.rows; ++r) {
+            if (loss == Loss::softmax_ce) {  // Σ_c y_c (logsumexp(z) − z_c)
+                Real mx = zL(r, 0), se = 0;
+                for (std::size_t c = 1; c < zL.cols; ++c) mx = std::max(mx, zL(r, c));
+                for (std::size_t c = 0; c < zL.cols; ++c) se += std::exp(zL(r, c) - mx);
+                const Real lse = mx + std::log(se);
+                for (std::size_t c = 0; c < zL.cols; ++c) sum += Y(r, c) * (lse - zL(r, c));
+                continue;
             }
-            reference::activate_into(p.activation, p.resolved_alpha(), zl, next);
-            al = std::move(next);
+            for (std::size_t c = 0; c < zL.cols; ++c) {
+                const Real zv = zL(r, c), y = Y(r, c);
+                if (loss == Loss::bce) {
+                    sum += softplus(zv) - zv * y;  // −[y log σ(z) + (1 − y) log(1 − σ(z))]
+                } else {
+                    const Real d = activate(p.f, p.alpha, zv) - y;
+                    sum += d * d;
+                }
+            }
+        }
+        switch (loss) {
+            case Loss::mse_half: return sum / (2 * m);
+            case Loss::softmax_ce: return sum / m;
+            case Loss::mse:
+            case Loss::bce: return sum / (m * n);
+        }
+        return sum;
+    }
+
+    // The data loss from z(k) = zk on; the signs of every kinked pre-activation from layer k on go to `signs`.
+    Real tail(std::size_t k, const Mat& zk, std::vector<signed char>* signs) const {
+        Mat zl = zk, al;
+        for (std::size_t l = k;; ++l) {
+            if (l > k) zl = linear(al, layers[l]);
+            const FdLayer& p = layers[l];
+            if (signs && kink[l])
+                for (Real v : zl.v) signs->push_back(static_cast<signed char>((v > 0) - (v < 0)));
+            if (l + 1 == layers.size()) return head(zl, p);
+            al = zl;
+            for (Real& v : al.v) v = activate(p.f, p.alpha, v);
         }
     }
 };
 
 template <class T>
-DoubleModel double_model(const reference::MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss,
-                         double lambda) {
-    DoubleModel d;
+FdModel fd_model(const reference::MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda) {
+    FdModel d;
     d.loss = loss;
     d.lambda = lambda;
-    d.X = xt::cast<double>(X);
-    d.Y = xt::cast<double>(Y);
+    d.X = to_mat(X);
+    d.Y = to_mat(Y);
     for (std::size_t l = 0; l < net.layers.size(); ++l) {
         const auto& p = net.layers[l];
-        reference::LayerParams<double> q;
-        q.W = xt::cast<double>(p.W);
-        q.b = xt::cast<double>(p.b);
-        q.activation = p.activation;
-        if (p.alpha) q.alpha = static_cast<double>(*p.alpha);
-        d.weight_sq += xt::sum(q.W * q.W, immediate)();
+        FdLayer q;
+        q.W = to_mat(p.W);
+        q.b.assign(p.b.begin(), p.b.end());
+        q.f = p.activation;
+        q.alpha = static_cast<Real>(p.resolved_alpha());
+        for (Real w : q.W.v) d.weight_sq += w * w;
         const bool head = l + 1 == net.layers.size() && (loss == Loss::softmax_ce || loss == Loss::bce);
-        d.kink.push_back(!head && kinked(q.activation));
-        d.net.layers.push_back(std::move(q));
+        d.kink.push_back(!head && kinked(q.f));
+        d.layers.push_back(std::move(q));
     }
-    for (std::size_t l = 0; l < d.net.layers.size(); ++l) {
-        d.z.push_back(DoubleModel::linear(d.input_of(l), d.net.layers[l]));
-        Array<double> al;
-        reference::activate_into(d.net.layers[l].activation, d.net.layers[l].resolved_alpha(), d.z[l], al);
-        d.a.push_back(std::move(al));  // a(L) is unused: the tail applies the loss's head
+    for (std::size_t l = 0; l < d.layers.size(); ++l) {
+        d.z.push_back(FdModel::linear(d.input_of(l), d.layers[l]));
+        Mat al = d.z[l];
+        for (Real& v : al.v) v = activate(d.layers[l].f, d.layers[l].alpha, v);
+        d.a.push_back(std::move(al));
     }
     return d;
 }
@@ -338,37 +413,38 @@ enum class Target { W, b, delta };
 // The fourth-order central difference of the loss with respect to each chosen entry of W(k), b(k) or z(k):
 // (8(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h. A coordinate whose stencil moves a kinked pre-activation across 0
 // is flagged instead. Fills fd (zeros elsewhere), `compared` (computed and not flagged) and `flagged`.
-void finite_differences(const DoubleModel& d, std::size_t k, Target target, double h,
+void finite_differences(const FdModel& d, std::size_t k, Target target, double step,
                         const std::vector<std::size_t>& chosen, Array<double>& fd,
                         std::vector<std::size_t>& compared, std::vector<std::size_t>& flagged) {
-    const auto& p = d.net.layers[k];
-    const Array<double>& a_prev = d.input_of(k);
-    const std::size_t m = d.X.shape()[0], n_in = p.W.shape()[1], n_out = p.W.shape()[0];
+    const FdLayer& p = d.layers[k];
+    const Mat& a_prev = d.input_of(k);
+    const std::size_t m = d.X.rows, n_in = p.W.cols, n_out = p.W.rows;
     fd = target == Target::W ? Array<double>(xt::zeros<double>({n_out, n_in}))
          : target == Target::b ? Array<double>(xt::zeros<double>({n_out}))
                                : Array<double>(xt::zeros<double>({m, n_out}));
     std::vector<signed char> base_signs, signs;
     d.tail(k, d.z[k], &base_signs);
-    const double steps[4] = {-2 * h, -h, h, 2 * h};
+    const Real h = step;
+    const Real steps[4] = {-2 * h, -h, h, 2 * h};
     for (std::size_t flat : chosen) {
-        double f[4];
+        Real f[4];
         bool crossed = false;
         for (int s = 0; s < 4; ++s) {
-            const double t = steps[s];
-            Array<double> zk = d.z[k];
-            double sq = d.weight_sq;
+            const Real t = steps[s];
+            Mat zk = d.z[k];
+            Real sq = d.weight_sq;
             if (target == Target::delta) {
-                zk.flat(flat) += t;
+                zk.v[flat] += t;
             } else {
                 // Recompute column i of z(k) from the perturbed row i of W (or b_i): the loss as a function of W, b.
                 const std::size_t i = target == Target::W ? flat / n_in : flat;
                 const std::size_t j = target == Target::W ? flat % n_in : 0;
-                const double w = p.W(i, j) + (target == Target::W ? t : 0.0);
-                const double bias = p.b(i) + (target == Target::b ? t : 0.0);
+                const Real w = p.W(i, j) + (target == Target::W ? t : Real(0));
+                const Real bias = p.b[i] + (target == Target::b ? t : Real(0));
                 for (std::size_t r = 0; r < m; ++r) {
-                    double acc = 0;
+                    Real acc = bias;
                     for (std::size_t c = 0; c < n_in; ++c) acc += a_prev(r, c) * (c == j ? w : p.W(i, c));
-                    zk(r, i) = acc + bias;
+                    zk(r, i) = acc;
                 }
                 if (target == Target::W) sq += w * w - p.W(i, j) * p.W(i, j);
             }
@@ -380,7 +456,7 @@ void finite_differences(const DoubleModel& d, std::size_t k, Target target, doub
             flagged.push_back(flat);
             continue;
         }
-        fd.flat(flat) = (8 * (f[2] - f[1]) - (f[3] - f[0])) / (12 * h);
+        fd.flat(flat) = static_cast<double>((8 * (f[2] - f[1]) - (f[3] - f[0])) / (12 * h));
         compared.push_back(flat);
     }
 }
@@ -402,7 +478,7 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     if (ref.layers.size() != net.layers.size())
         throw ValueError("bpcheck: the reference returned " + std::to_string(ref.layers.size()) + " layers, expected " +
                          std::to_string(net.layers.size()));
-    const DoubleModel d = double_model(net, X, Y, loss, options.lambda);
+    const FdModel d = fd_model(net, X, Y, loss, options.lambda);
 
     BpcheckReport report;
     report.spec = mlp.spec().str();
@@ -413,7 +489,7 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     report.tolerances = options.tolerances;
     report.loss_autograd = static_cast<double>(autograd.loss);
     report.loss_reference = static_cast<double>(ref.loss);
-    report.loss_double = d.tail(0, d.z[0], nullptr) + d.penalty(d.weight_sq);
+    report.loss_fd = static_cast<double>(d.tail(0, d.z[0], nullptr) + d.penalty(d.weight_sq));
     const double loss_err = std::abs(report.loss_autograd - report.loss_reference);
     report.loss_ok = loss_err <= options.tolerances.analytic.atol +
                                      options.tolerances.analytic.rtol *

@@ -1,5 +1,5 @@
 // bpcheck: the three-way gradient check of an Mlp on a batch — autograd vs the delta reference vs central finite
-// differences in double — with a per-layer report of ΔW(l), Δb(l) and δ(l) = ∂loss/∂z(l), kinks flagged apart.
+// differences (at least double: long double) — with a per-layer report of ΔW(l), Δb(l) and δ(l) = ∂loss/∂z(l).
 #pragma once
 
 #include <cstdint>
@@ -46,8 +46,10 @@ BpcheckTolerances BpcheckTolerances::defaults<float>();
 template <class T>
 struct BpcheckOptions {
     double lambda = 0;  ///< L2: the notes' λ/(2m) Σ‖W‖², weights only
-    /// Step h of the central differences (f(±h), f(±2h): error O(h⁴) + roundoff/h). Kinked pre-activations
-    /// that change sign within ±2h flag the coordinate instead of failing it.
+    /// Step h of the central differences (f(±h), f(±2h): error O(h⁴) + roundoff/h). They run on their own
+    /// forward pass in long double (extended precision on x86; double elsewhere), whatever T is. A coordinate whose
+    /// stencil changes the sign of any pre-activation of a kinked layer (relu, leaky_relu, abs; elu, whose second
+    /// derivative jumps) is flagged and left out of the comparisons with FD instead of failing them.
     double eps = 1e-4;
     BpcheckTolerances tolerances = BpcheckTolerances::defaults<T>();
     /// At most this many finite-difference coordinates per quantity (a seeded sample); 0: every coordinate.
@@ -88,7 +90,8 @@ struct BpcheckReport {
     std::string spec, loss, dtype;
     double lambda = 0;
     std::size_t batch = 0;
-    double loss_autograd = 0, loss_reference = 0, loss_double = 0;  ///< the last one is what FD differentiates
+    /// The loss by autograd, by the reference, and by the finite differences' own forward pass.
+    double loss_autograd = 0, loss_reference = 0, loss_fd = 0;
     bool loss_ok = true;  ///< autograd and reference loss values agree (analytic tolerance)
     std::vector<LayerCheck> layers;
     BpcheckTolerances tolerances;

@@ -1,0 +1,157 @@
+// bpcheck: the three-way gradient check (autograd vs the delta reference vs finite differences) of an MLP from
+// the command line, with a per-layer table or JSON; saves and checks golden fixtures (nn/bpcheck_fixture.hpp).
+//   bpcheck --spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1 [--dtype double|float] [--l2 0.01] [--json]
+//   bpcheck ... --save golden.safetensors      bpcheck --against golden.safetensors
+// Exit status: 0 agreement, 1 disagreement, 2 bad usage or a file that cannot be read.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "autograd/errors.hpp"
+#include "nn/bpcheck.hpp"
+#include "nn/bpcheck_fixture.hpp"
+#include "nn/reference/delta_loss.hpp"
+
+namespace {
+
+using dg::nn::BpcheckReport;
+using dg::nn::Comparison;
+using nlohmann::json;
+
+struct Args {
+    std::string spec = "4-8-3:tanh";
+    std::string loss = "softmax-ce";
+    std::size_t batch = 5;
+    std::uint64_t seed = 1;
+    std::string dtype = "double";
+    double l2 = 0;
+    double eps = 1e-4;
+    std::size_t fd_max = 0;
+    double rtol = -1, fd_rtol = -1;
+    bool json = false;
+    std::string save, against;
+};
+
+json to_json(const Comparison& c, const dg::Shape& shape) {
+    return {{"compared", c.compared}, {"max_abs", c.max_abs},    {"max_rel", c.max_rel},
+            {"worst", dg::nn::index_str(shape, c.worst)}, {"a", c.a}, {"b", c.b}, {"ok", c.ok}};
+}
+
+json to_json(const BpcheckReport& r) {
+    json layers = json::array();
+    for (const auto& l : r.layers) {
+        json qs = json::array();
+        for (const auto& q : l.quantities)
+            qs.push_back({{"name", q.name},
+                          {"shape", q.shape},
+                          {"autograd_vs_reference", to_json(q.autograd_vs_reference, q.shape)},
+                          {"autograd_vs_fd", to_json(q.autograd_vs_fd, q.shape)},
+                          {"reference_vs_fd", to_json(q.reference_vs_fd, q.shape)},
+                          {"fd_count", q.fd_count},
+                          {"flagged", q.flagged},
+                          {"ok", q.ok()}});
+        layers.push_back({{"layer", l.layer}, {"activation", l.activation}, {"quantities", qs}, {"ok", l.ok()}});
+    }
+    return {{"spec", r.spec},
+            {"loss", r.loss},
+            {"dtype", r.dtype},
+            {"lambda", r.lambda},
+            {"batch", r.batch},
+            {"loss_value", {{"autograd", r.loss_autograd}, {"reference", r.loss_reference}, {"fd_model", r.loss_fd}}},
+            {"loss_ok", r.loss_ok},
+            {"tolerances",
+             {{"analytic", {{"atol", r.tolerances.analytic.atol}, {"rtol", r.tolerances.analytic.rtol}}},
+              {"numeric", {{"atol", r.tolerances.numeric.atol}, {"rtol", r.tolerances.numeric.rtol}}}}},
+            {"layers", layers},
+            {"fd_count", r.fd_count()},
+            {"flagged_count", r.flagged_count()},
+            {"ok", r.ok()}};
+}
+
+json to_json(const dg::nn::FixtureReport& r) {
+    json rows = json::array();
+    for (const auto& row : r.rows)
+        rows.push_back({{"layer", row.layer}, {"name", row.name}, {"shape", row.shape},
+                        {"comparison", to_json(row.comparison, row.shape)}});
+    return {{"path", r.path}, {"spec", r.spec},     {"loss", r.loss}, {"dtype", r.dtype},
+            {"lambda", r.lambda}, {"batch", r.batch}, {"rows", rows},   {"ok", r.ok()}};
+}
+
+template <class T>
+int check(const Args& args) {
+    const dg::nn::Loss loss = dg::reference::parse_loss(args.loss);
+    dg::Generator gen(args.seed);
+    dg::nn::Mlp<T> mlp(args.spec, gen);
+    dg::nn::randomize_biases(mlp, gen);
+    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(mlp.spec(), loss, args.batch, gen);
+
+    dg::nn::BpcheckOptions<T> options;
+    options.lambda = args.l2;
+    options.eps = args.eps;
+    options.max_fd_per_quantity = args.fd_max;
+    options.seed = args.seed;
+    if (args.rtol >= 0) options.tolerances.analytic.rtol = args.rtol;
+    if (args.fd_rtol >= 0) options.tolerances.numeric.rtol = args.fd_rtol;
+    const BpcheckReport report = dg::nn::bpcheck(mlp, batch.X, batch.Y, loss, options);
+    if (args.json) std::cout << to_json(report).dump(2) << "\n";
+    else std::cout << report.table();
+
+    if (!args.save.empty()) {
+        dg::nn::save_bpcheck_fixture(args.save, mlp, batch.X, batch.Y, loss, args.l2);
+        if (!args.json) std::cout << "saved " << args.save << "\n";
+    }
+    return report.ok() ? 0 : 1;
+}
+
+int against(const Args& args) {
+    dg::nn::Tolerance tol;
+    const dg::nn::Tolerance* override_tol = nullptr;
+    if (args.rtol >= 0) {
+        const bool f64 = dg::nn::fixture_dtype(args.against) == "F64";
+        tol = f64 ? dg::nn::BpcheckTolerances::defaults<double>().analytic
+                  : dg::nn::BpcheckTolerances::defaults<float>().analytic;
+        tol.rtol = args.rtol;
+        override_tol = &tol;
+    }
+    const dg::nn::FixtureReport report = dg::nn::check_bpcheck_fixture(args.against, override_tol);
+    if (args.json) std::cout << to_json(report).dump(2) << "\n";
+    else std::cout << report.table();
+    return report.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args args;
+    CLI::App app{"bpcheck: autograd vs the delta reference vs finite differences, layer by layer"};
+    app.add_option("--spec", args.spec, "MLP spec, e.g. 4-8-3:tanh (grammar in nn/mlp.hpp)")->capture_default_str();
+    app.add_option("--loss", args.loss, "mse | mse-half | softmax-ce | bce")->capture_default_str();
+    app.add_option("--batch", args.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--seed", args.seed, "seed of the weights and the batch")->capture_default_str();
+    app.add_option("--dtype", args.dtype, "double | float")->capture_default_str()->check(CLI::IsMember({"double", "float"}));
+    app.add_option("--l2", args.l2, "L2 lambda: lambda/(2m) sum ||W||^2")->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--eps", args.eps, "finite-difference step h (stencil +-h, +-2h)")->capture_default_str();
+    app.add_option("--fd-max", args.fd_max, "finite differences per quantity at most (0: all)")->capture_default_str();
+    app.add_option("--rtol", args.rtol, "analytic relative tolerance (default: per dtype)");
+    app.add_option("--fd-rtol", args.fd_rtol, "finite-difference relative tolerance (default: per dtype)");
+    app.add_flag("--json", args.json, "print the report as JSON");
+    app.add_option("--save", args.save, "also write a golden fixture (safetensors) of this run");
+    app.add_option("--against", args.against, "recompute a stored fixture and compare its gradients")
+        ->excludes("--save");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    try {
+        if (!args.against.empty()) return against(args);
+        return args.dtype == "float" ? check<float>(args) : check<double>(args);
+    } catch (const dg::Error& e) {
+        std::cerr << "bpcheck: " << e.what() << "\n";
+        return 2;
+    }
+}
