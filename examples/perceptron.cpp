@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
 
     std::vector<double> flat, labels;
     for (std::size_t i = 0; i < d.x.size(); ++i) flat.insert(flat.end(), {d.x[i][0], d.x[i][1]}), labels.push_back(d.y[i] > 0);
-    examples::Chart chart{"Perceptron on separable data", "x1", "x2", false, examples::class_points(flat, 2, labels, "y = -1", "y = +1"), {"set size ratio -1", "set xrange [-1:1]", "set yrange [-1:1]", "set key below"}};
+    examples::Chart chart{"Perceptron on separable data", "x1", "x2", false, examples::class_points(flat, 2, labels, "y = -1", "y = +1"), {"set size ratio -1", "set xrange [-1:1]", "set yrange [-1:1]"}};
     const auto xs = examples::linspace(-1, 1, 2);
     Series learned{"learned  w1 x1 + w2 x2 + b = 0", xs, {}, "lines lw 2 lc rgb 'black'"};
     Series generating{"generating line", xs, {}, "lines dt 2 lc rgb 'gray40'"};

@@ -60,7 +60,7 @@ bool plot_png(const Chart& chart, const std::string& png_path, int width, int he
         << "set output " << quoted(png_path) << "\n"
         << "set title " << quoted(chart.title) << "\n"
         << "set xlabel " << quoted(chart.xlabel) << "\nset ylabel " << quoted(chart.ylabel) << "\n"
-        << "set grid\nset key outside right top\n";
+        << "set grid\nset key below\n";
     if (chart.log_y) out << "set logscale y\n";
     for (const auto& e : chart.extra) out << e << "\n";
     out << "plot ";
@@ -93,7 +93,7 @@ bool plot_heatmap_png(const std::string& title, const std::vector<double>& xs, c
     std::ofstream out(gp);
     out << "set terminal pngcairo size " << width << "," << height << " noenhanced\n"
         << "set output " << quoted(png_path) << "\n"
-        << "set title " << quoted(title) << "\nset view map\nset key outside right top\n";
+        << "set title " << quoted(title) << "\nset view map\nset key below\n";
     if (!xs.empty() && !ys.empty())  // the grid decides the frame, so lines drawn on top cannot stretch it
         out << "set xrange [" << xs.front() << ":" << xs.back() << "]\nset yrange [" << ys.front() << ":"
             << ys.back() << "]\nset size ratio -1\n";
