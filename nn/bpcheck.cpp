@@ -20,7 +20,7 @@ using RefActivation = reference::Activation;
 
 template <>
 BpcheckTolerances BpcheckTolerances::defaults<double>() {
-    return {{1e-13, 1e-9}, {1e-11, 1e-7}};
+    return {{1e-13, 1e-9}, {1e-11, 1e-8}};
 }
 template <>
 BpcheckTolerances BpcheckTolerances::defaults<float>() {

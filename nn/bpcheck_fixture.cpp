@@ -190,9 +190,11 @@ std::string FixtureReport::table() const {
         std::snprintf(line, sizeof line, "%-18s %-9s %-10.2e %-10.2e %s\n", r.name.c_str(), shape_str(r.shape).c_str(),
                       r.comparison.max_abs, r.comparison.max_rel, r.comparison.ok ? "ok" : "FAIL");
         out << line;
-        if (!r.comparison.ok)
-            out << "    worst " << r.name << index_str(r.shape, r.comparison.worst) << ": recomputed "
-                << r.comparison.a << ", stored " << r.comparison.b << "\n";
+        if (!r.comparison.ok) {
+            std::snprintf(line, sizeof line, "    worst %s%s: recomputed %.12g, stored %.12g\n", r.name.c_str(),
+                          index_str(r.shape, r.comparison.worst).c_str(), r.comparison.a, r.comparison.b);
+            out << line;
+        }
     }
     out << (ok() ? "PASS" : "FAIL") << ": " << rows.size() << " tensors compared\n";
     return out.str();
