@@ -201,7 +201,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
     file.path = path;
     std::vector<Entry> entries;
     for (const auto& [name, info] : header.items()) {
-        const auto bad = [&](const std::string& what) { fail("tensor '" + name + "': " + what); };
+        // (a structured binding cannot be captured before C++20: clang refuses it, so capture a copy)
+        const auto bad = [&, tensor = std::string(name)](const std::string& what) { fail("tensor '" + tensor + "': " + what); };
         if (name == metadata_key) {
             if (!info.is_object()) fail("__metadata__ must be an object of strings");
             for (const auto& [k, v] : info.items()) {
