@@ -16,8 +16,8 @@
 
 namespace dg::fuzz {
 
-/// MLP spec: parse; the canonical text must parse back to itself; a small enough network is built and run
-/// forward and backward on a 2-row batch.
+/// MLP spec: parse; the canonical text must parse back to exactly the same spec (sizes, kinds, α bit for bit);
+/// a small enough network is built and run forward and backward on a 2-row batch.
 inline void run_mlp_spec(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     nn::MlpSpec spec;
@@ -27,8 +27,13 @@ inline void run_mlp_spec(const std::uint8_t* data, std::size_t size) {
         return;
     }
     const std::string canonical = spec.str();
-    if (nn::parse_mlp_spec(canonical).str() != canonical)
-        throw std::logic_error("mlp spec: canonical text \"" + canonical + "\" does not parse back to itself");
+    const nn::MlpSpec again = nn::parse_mlp_spec(canonical);
+    bool same = again.sizes == spec.sizes && again.activations.size() == spec.activations.size();
+    for (std::size_t l = 0; same && l < spec.activations.size(); ++l)
+        same = again.activations[l].kind == spec.activations[l].kind &&
+               again.activations[l].alpha == spec.activations[l].alpha;
+    if (!same || again.str() != canonical)
+        throw std::logic_error("mlp spec: canonical text \"" + canonical + "\" does not parse back to the same spec");
     std::size_t params = 0;
     for (std::size_t l = 1; l < spec.sizes.size(); ++l) {
         if (spec.sizes[l] > 4096 || spec.sizes[l - 1] > 4096) return;
