@@ -1,0 +1,106 @@
+// The libtorch side of the comparison (built only when Torch is found): the same MLP training step as
+// mlp_step_bench.cpp (forward, cross-entropy, backward, SGD update, zero_grad) and the same tiny-op chain as
+// op_overhead_bench.cpp, under the same benchmark names with impl "torch". Intra-op threads come from
+// DG_TORCH_THREADS (default 1); OpenBLAS threads from OPENBLAS_NUM_THREADS, as for our programs.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Workload {
+    std::vector<int64_t> sizes;
+    bool relu;
+    int64_t batch;
+    std::string spec;
+};
+
+std::vector<Workload> workloads() {
+    std::vector<Workload> w;
+    for (bool relu : {false, true})
+        for (int64_t b : {1, 16, 64, 256, 1024})
+            w.push_back({{784, 100, 10}, relu, b, relu ? "784-100-10:relu" : "784-100-10:sigmoid"});
+    w.push_back({{784, 512, 512, 10}, true, 256, "784-512-512-10:relu"});
+    return w;
+}
+
+// Linear layers with the activation between them, as nn::Mlp builds them (linear output: logits).
+struct MlpImpl : torch::nn::Module {
+    MlpImpl(const std::vector<int64_t>& sizes, bool relu) : relu_(relu) {
+        for (std::size_t l = 1; l < sizes.size(); ++l)
+            layers_.push_back(register_module("fc" + std::to_string(l), torch::nn::Linear(sizes[l - 1], sizes[l])));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            x = layers_[l]->forward(x);
+            if (l + 1 < layers_.size()) x = relu_ ? torch::relu(x) : torch::sigmoid(x);
+        }
+        return x;
+    }
+    bool relu_;
+    std::vector<torch::nn::Linear> layers_;
+};
+
+void step(benchmark::State& state, Workload w, torch::Dtype dtype) {
+    torch::manual_seed(42);
+    MlpImpl model(w.sizes, w.relu);
+    model.to(dtype);
+    torch::optim::SGD opt(model.parameters(), torch::optim::SGDOptions(0.01));
+    const torch::Tensor x = torch::rand({w.batch, w.sizes.front()}, torch::TensorOptions().dtype(dtype));
+    const torch::Tensor target = torch::randint(w.sizes.back(), {w.batch}, torch::kLong);
+    for (auto _ : state) {
+        torch::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), target);
+        loss.backward();
+        opt.step();
+        opt.zero_grad();
+        benchmark::DoNotOptimize(loss.item<double>());
+    }
+    state.counters["samples_per_s"] =
+        benchmark::Counter(static_cast<double>(w.batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// x = x * w + b on [1,1] tensors, 1000 times, then backward: 2000 ops per chain.
+void tiny_op_chain(benchmark::State& state) {
+    const int steps = 1000;
+    torch::Tensor w = torch::full({1, 1}, 0.999f, torch::requires_grad());
+    torch::Tensor b = torch::full({1, 1}, 0.001f, torch::requires_grad());
+    torch::Tensor x0 = torch::full({1, 1}, 1.0f, torch::requires_grad());
+    for (auto _ : state) {
+        torch::Tensor x = x0;
+        for (int i = 0; i < steps; ++i) x = x * w + b;
+        x.backward();
+        benchmark::DoNotOptimize(w.grad().item<float>());
+        w.mutable_grad().reset();
+        b.mutable_grad().reset();
+        x0.mutable_grad().reset();
+    }
+    state.counters["per_op"] = benchmark::Counter(2.0 * steps, benchmark::Counter::kIsIterationInvariantRate |
+                                                                   benchmark::Counter::kInvert);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* threads = std::getenv("DG_TORCH_THREADS");
+    torch::set_num_threads(threads ? std::atoi(threads) : 1);
+    // CPU time of the calling thread by default; DG_BENCH_TIME=real for wall time (as mlp_step_bench).
+    const char* time = std::getenv("DG_BENCH_TIME");
+    const bool real = time && std::string(time) == "real";
+    for (const Workload& w : workloads()) {
+        const std::string suffix = "/torch/" + w.spec + "/b" + std::to_string(w.batch);
+        for (auto* b : {benchmark::RegisterBenchmark(("f32" + suffix).c_str(), step, w, torch::kFloat32),
+                        benchmark::RegisterBenchmark(("f64" + suffix).c_str(), step, w, torch::kFloat64)}) {
+            b->Unit(benchmark::kMicrosecond);
+            if (real) b->UseRealTime();
+        }
+    }
+    benchmark::RegisterBenchmark("BM_TinyOpChain/torch", tiny_op_chain)->Unit(benchmark::kMicrosecond);
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
