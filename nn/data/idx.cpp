@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 #include <zlib.h>
 
@@ -165,28 +166,45 @@ void store_be(U v, std::string& out) {
     for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<char>(b[sizeof(U) - 1 - i]));
 }
 
-/// Calls f(value_as_double_or_integer) for each element, decoded from big-endian.
-template <class T>
-void decode(const RawIdx& raw, T* out, std::size_t count) {
-    const unsigned char* p = raw.payload.data();
-    switch (raw.type) {
-        case IdxType::UByte: for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(p[i]); break;
-        case IdxType::Byte:
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(static_cast<std::int8_t>(p[i]));
-            break;
-        case IdxType::Short:
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(load_be<std::int16_t>(p + 2 * i));
-            break;
-        case IdxType::Int:
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(load_be<std::int32_t>(p + 4 * i));
-            break;
-        case IdxType::Float:
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(load_be<float>(p + 4 * i));
-            break;
-        case IdxType::Double:
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<T>(load_be<double>(p + 8 * i));
-            break;
+/// Whether v converts to T exactly: always for a floating-point T; for an integer T (read_idx<uint8_t>), only an
+/// integral value within T's range (a float → integer cast out of range is undefined behaviour, and a wrapped
+/// integer would be garbage).
+template <class T, class U>
+bool fits(U v) {
+    if constexpr (std::is_floating_point_v<T>) {
+        return true;
+    } else if constexpr (std::is_floating_point_v<U>) {
+        return std::isfinite(v) && v == std::trunc(v) && v >= static_cast<U>(std::numeric_limits<T>::min()) &&
+               v <= static_cast<U>(std::numeric_limits<T>::max());
+    } else {
+        const auto w = static_cast<std::int64_t>(v);
+        return w >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+               w <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
     }
+}
+
+/// Decodes the big-endian values into out[0..count); returns count, or the index of the first value that does
+/// not fit T (see fits), leaving the rest undecoded.
+template <class T>
+std::size_t decode(const RawIdx& raw, T* out, std::size_t count) {
+    const unsigned char* p = raw.payload.data();
+    const auto put = [&](auto load, std::size_t size) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto v = load(p + size * i);
+            if (!fits<T>(v)) return i;
+            out[i] = static_cast<T>(v);
+        }
+        return count;
+    };
+    switch (raw.type) {
+        case IdxType::UByte: return put([](const unsigned char* q) { return *q; }, 1);
+        case IdxType::Byte: return put([](const unsigned char* q) { return static_cast<std::int8_t>(*q); }, 1);
+        case IdxType::Short: return put(load_be<std::int16_t>, 2);
+        case IdxType::Int: return put(load_be<std::int32_t>, 4);
+        case IdxType::Float: return put(load_be<float>, 4);
+        case IdxType::Double: return put(load_be<double>, 8);
+    }
+    return count;
 }
 
 std::size_t product(const Shape& s) {
@@ -246,7 +264,10 @@ template <class T>
 Array<T> read_idx(const std::string& path) {
     const RawIdx raw = read_raw(path, "read_idx");
     Array<T> out = Array<T>::from_shape(raw.dims);
-    decode(raw, out.data(), out.size());
+    if (const std::size_t bad = decode(raw, out.data(), out.size()); bad != out.size())
+        throw IoError("read_idx: '" + path + "': element " + std::to_string(bad) + " of the " +
+                      idx_type_name(raw.type) + " data does not fit the requested integer type (0..255 for " +
+                      "uint8): expected whole numbers in its range");
     return out;
 }
 
