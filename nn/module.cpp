@@ -1,6 +1,8 @@
 // Module<T>: registration, recursive traversal, train/eval, paths, and the printable summary.
 #include "nn/module.hpp"
 
+#include "autograd/engine.hpp"
+
 #include <algorithm>
 #include <ostream>
 
@@ -15,6 +17,8 @@ Tensor<T> Module<T>::forward(const Tensor<T>&) {
 
 template <class T>
 Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+    // Ops created inside are labelled with the module path (anomaly errors, traces, graph pictures).
+    NameScope scope(path_.substr(path_.rfind('.') + 1));
     Tensor<T> y = forward(x);
     if (y.defined()) last_output_shape_ = y.shape();
     return y;
