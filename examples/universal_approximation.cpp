@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     int steps = 6000;
     ex.app.add_option("--steps", steps, "full-batch Adam steps per network")->capture_default_str();
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
-    if (ex.smoke) steps = 1000;
+    if (ex.smoke) steps = 1500;
     Generator gen(ex.seed);
 
     const auto xs = examples::linspace(-1, 1, 200);
