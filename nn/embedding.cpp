@@ -2,6 +2,7 @@
 #include "nn/embedding.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 #include "autograd/errors.hpp"
@@ -14,6 +15,10 @@ Embedding<T>::Embedding(std::size_t num_embeddings, std::size_t dim, Generator& 
     : num_(num_embeddings), dim_(dim) {
     if (num_ == 0 || dim_ == 0)
         throw ValueError("Embedding: sizes must be positive, got " + std::to_string(num_) + "×" + std::to_string(dim_));
+    // A negative size converted to size_t arrives as a huge number; num × dim must not overflow the allocation.
+    if (num_ > static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T) / dim_)
+        throw ValueError("Embedding: sizes " + std::to_string(num_) + "×" + std::to_string(dim_) +
+                         " are too large (a negative size converted to size_t?)");
     weight_ = this->register_parameter("weight", init::apply_(Tensor<T>::zeros({num_, dim_}), init, gen));
 }
 

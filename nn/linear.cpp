@@ -2,6 +2,7 @@
 #include "nn/linear.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include "autograd/errors.hpp"
 #include "autograd/ops.hpp"
@@ -13,6 +14,10 @@ Linear<T>::Linear(std::size_t in_features, std::size_t out_features, Generator& 
     : in_(in_features), out_(out_features) {
     if (in_ == 0 || out_ == 0)
         throw ValueError("Linear: sizes must be positive, got " + std::to_string(in_) + "→" + std::to_string(out_));
+    // A negative size converted to size_t arrives as a huge number; in × out must not overflow the allocation.
+    if (in_ > static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T) / out_)
+        throw ValueError("Linear: sizes " + std::to_string(in_) + "→" + std::to_string(out_) +
+                         " are too large (a negative size converted to size_t?)");
     weight_ = this->register_parameter("weight", init::apply_(Tensor<T>::zeros({out_, in_}), options.weight_init, gen));
     if (options.bias) {
         // A bias has no fan of its own: fan_in_uniform means the layer's 1/√in, as in PyTorch.
