@@ -1,6 +1,7 @@
 // Activation modules: names and parsing, and forward on the library's differentiable ops.
 #include "nn/activation.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -59,9 +60,11 @@ const char* ActivationSpec::name() const { return activation_name(kind); }
 
 std::string ActivationSpec::str() const {
     if (!takes_alpha(kind)) return name();
-    std::ostringstream out;
-    out << name() << '(' << alpha << ')';
-    return out.str();
+    // The shortest text that parses back to exactly this α (an ostream's 6 digits lost it: 0.1234567 came back
+    // as 0.123457 from a spec or checkpoint text).
+    char digits[64];
+    const auto end = std::to_chars(digits, digits + sizeof digits, alpha).ptr;
+    return std::string(name()) + '(' + std::string(digits, end) + ')';
 }
 
 bool ActivationSpec::elementwise() const {
