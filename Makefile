@@ -56,7 +56,7 @@ fuzz:
 	  name=$${t#fuzz_}; corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus $(FUZZ_BUILD)/artifacts/$$name; \
 	  cp -n tests/fuzz/corpus/$$name/* $$corpus/ 2>/dev/null; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(SAN_ENV) $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  $(SAN_ENV) $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name/ -print_final_stats=1 $$corpus \
 	    > $(FUZZ_BUILD)/$$name.log 2>&1; rc=$$?; \
 	  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)" $(FUZZ_BUILD)/$$name.log; \
