@@ -28,7 +28,7 @@ clean:
 	rm -rf $(BUILD)
 
 # ---- reliability: sanitizers and fuzzing, each in its own build folder ----
-# `make sanitize`: everything (but the benchmarks) with ASan + LSan + UBSan (UB is fatal), then the whole suite
+# `make sanitize`: the libraries and every test suite (not the benchmarks and examples) with ASan + LSan + UBSan (UB is fatal), then the whole suite
 # except the tests labelled `slow` (10^6-long graphs, too heavy under ASan for CI; `make test` runs them).
 SAN_BUILD ?= build-sanitize
 SAN_SUPP := $(CURDIR)/tests/fuzz/sanitizer.supp
@@ -37,7 +37,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_strin
 SAN_CTEST ?= -LE slow
 
 sanitize: deps
-	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DDELTAGRAD_SANITIZE=ON -DBUILD_BENCHMARKS=OFF >/dev/null
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DDELTAGRAD_SANITIZE=ON -DBUILD_BENCHMARKS=OFF -DBUILD_EXAMPLES=OFF >/dev/null
 	@$(SAN_ENV) cmake --build $(SAN_BUILD) -j$(JOBS)
 	@cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j$(JOBS) $(SAN_CTEST)
 
