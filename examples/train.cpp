@@ -29,6 +29,9 @@
 #include "nn/data/transforms.hpp"
 #include "nn/nn.hpp"
 #include "nn/optim/optim.hpp"
+#ifdef DELTAGRAD_HAVE_MPI
+#include "nn/distributed/distributed.hpp"
+#endif
 
 // OpenBLAS's thread control. Declared here because <cblas.h> clashes with xtensor-blas's declarations.
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -67,6 +70,7 @@ struct Options {
     int threads = 1;  // one BLAS thread: predictable on a shared machine, and batch 128 gains little from two
     std::size_t keep_checkpoints = 3;
     std::size_t stop_after = 0;  // stop after this many epochs of this invocation, as if interrupted (not saved)
+    bool distributed = false;    // data-parallel over mpirun's ranks (not saved: a checkpoint resumes on any number)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, spec, loss, optimizer, lr, schedule, step_size, gamma, warmup,
                                                 batch, epochs, l2, seed, out, data, data_dir, train_images,
@@ -410,6 +414,8 @@ void add_options(CLI::App& app, Options& o) {
         ->capture_default_str();
     app.add_option("--stop-after", o.stop_after,
                    "stop after N epochs of this invocation, as if interrupted (to test --resume; 0: never)");
+    app.add_flag("--distributed", o.distributed,
+                 "data-parallel over the processes of mpirun: --batch is the global batch, rank 0 prints and writes");
 }
 
 // ---- training ---------------------------------------------------------------------------------------------
@@ -425,7 +431,31 @@ struct Setup {
     Generator gen;
     nn::CheckpointInfo resumed;  // epoch 0 for a fresh run
     std::vector<EpochRecord> history;
+#ifdef DELTAGRAD_HAVE_MPI
+    // --distributed: every rank runs the global loader and trains on its slice of each batch.
+    const dist::Environment* env = nullptr;
+    std::unique_ptr<dist::DataParallel<float>> ddp;
+    data::Batch<float> shard;
+#endif
+    bool is_root() const {
+#ifdef DELTAGRAD_HAVE_MPI
+        return !env || env->is_root();
+#else
+        return true;
+#endif
+    }
 };
+
+/// This rank's rows of a global batch (the batch itself without --distributed).
+const data::Batch<float>& local_batch([[maybe_unused]] Setup& s, const data::Batch<float>& global) {
+#ifdef DELTAGRAD_HAVE_MPI
+    if (s.env) {
+        dist::take_shard(global, s.env->rank(), s.env->size(), s.shard);
+        return s.shard;
+    }
+#endif
+    return global;
+}
 
 /// Everything that can fail because of the user's options or files: throws UsageError or dg::Error.
 std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
@@ -526,14 +556,21 @@ int train(Setup& s) {
         double loss_sum = 0;
         std::size_t correct = 0, seen = 0, done = s.loader->batch_index();
         while (s.loader->next()) {
-            const data::Batch<float>& b = s.loader->batch();
+            const data::Batch<float>& global = s.loader->batch();
+            const data::Batch<float>& b = local_batch(s, global);
             const std::vector<std::size_t> y(b.y.begin(), b.y.end());
             s.optimizer->zero_grad();
             const Tensor<float> out = model(Tensor<float>(b.x));
             Tensor<float> loss = s.loss(out, y);
             const double batch_loss = loss.item();
-            if (o.l2 > 0) loss = loss + nn::l2_penalty(model, o.l2, b.size());
+            // Distributed, only rank 0 adds the penalty: its gradient λ/m0·W, weighted m0/global by the allreduce,
+            // is the single-process λ/global·W.
+            if (o.l2 > 0 && s.is_root()) loss = loss + nn::l2_penalty(model, o.l2, b.size());
             loss.backward();
+#ifdef DELTAGRAD_HAVE_MPI
+            if (s.ddp) s.ddp->step(b.size(), global.size());
+            else
+#endif
             s.optimizer->step();
             if (s.schedule) s.schedule->step();
             ++step;
@@ -546,6 +583,15 @@ int train(Setup& s) {
             bar.update(++done, loss_sum / seen, static_cast<double>(correct) / seen, seen);
         }
         bar.finish();
+#ifdef DELTAGRAD_HAVE_MPI
+        if (s.env) {  // the epoch's metrics over every rank's rows
+            double sums[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
+            s.env->sum(sums, 3);
+            loss_sum = sums[0];
+            correct = static_cast<std::size_t>(sums[1]);
+            seen = static_cast<std::size_t>(sums[2]);
+        }
+#endif
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         last = evaluate(model, s.loss, s.data.test);
         evaluated = true;
@@ -564,8 +610,10 @@ int train(Setup& s) {
                     epoch, o.epochs, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds,
                     r.samples_per_second);
         std::fflush(stdout);
-        write_metrics_csv(o.out + "/metrics.csv", s.history);
-        save(s, epoch, step);
+        if (s.is_root()) {  // distributed: rank 0 alone writes (every rank holds the same parameters)
+            write_metrics_csv(o.out + "/metrics.csv", s.history);
+            save(s, epoch, step);
+        }
         if (o.stop_after > 0 && epoch - static_cast<std::size_t>(s.resumed.epoch) >= o.stop_after && epoch < o.epochs) {
             std::printf("stopped after epoch %zu (--stop-after); continue with --resume %s/checkpoint.safetensors\n",
                         epoch, o.out.c_str());
@@ -574,6 +622,7 @@ int train(Setup& s) {
     }
     if (!evaluated) last = evaluate(model, s.loss, s.data.test);  // resumed from the last epoch
 
+    if (!s.is_root()) return 0;
     plot_history(o.out, s.history);
     write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
     std::printf("\n%s\n", confusion_text(last, s.data.class_names).c_str());
@@ -598,18 +647,53 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+#ifdef DELTAGRAD_HAVE_MPI
+    // --distributed: a failure on any rank must end every rank (the others would wait in a collective).
+    std::optional<dist::Environment> env;
+    if (options.distributed) {
+        env.emplace(&argc, &argv);
+        if (!env->is_root() && !std::freopen("/dev/null", "w", stdout)) env->abort("cannot silence stdout");
+    }
+    const auto fail = [&](const char* what, const std::exception& e, int code) {
+        if (env && env->size() > 1) env->abort(std::string("train: ") + what + e.what());
+        std::fprintf(stderr, "train: %s%s\n", what, e.what());
+        return code;
+    };
+#else
+    if (options.distributed) {
+        std::fprintf(stderr, "train: error: --distributed needs the MPI component (configure with -DDELTAGRAD_MPI=ON)\n");
+        return 2;
+    }
+    const auto fail = [](const char* what, const std::exception& e, int code) {
+        std::fprintf(stderr, "train: %s%s\n", what, e.what());
+        return code;
+    };
+#endif
     std::unique_ptr<Setup> setup;
     try {
         setup = set_up(app, options);
+#ifdef DELTAGRAD_HAVE_MPI
+        if (env) {
+            const std::size_t ranks = static_cast<std::size_t>(env->size()), n = setup->data.train.size();
+            const std::size_t tail = n % setup->options.batch;
+            if (setup->options.batch < ranks || (tail > 0 && tail < ranks))
+                throw UsageError("--distributed: every rank needs rows of every batch, so --batch " +
+                                 std::to_string(setup->options.batch) + " and the last batch of an epoch (" +
+                                 std::to_string(tail) + " of " + std::to_string(n) + " samples) must be at least " +
+                                 std::to_string(ranks) + " (the number of ranks)");
+            setup->env = &*env;
+            setup->ddp = std::make_unique<dist::DataParallel<float>>(*env, *setup->model, *setup->optimizer);
+            std::printf("distributed: %d ranks, global batch %zu (about %zu rows per rank)\n", env->size(),
+                        setup->options.batch, setup->options.batch / ranks);
+        }
+#endif
     } catch (const std::exception& e) {
         // Bad options, missing or malformed files, a bad spec: one line, exit code 2.
-        std::fprintf(stderr, "train: error: %s\n", e.what());
-        return 2;
+        return fail("error: ", e, 2);
     }
     try {
         return train(*setup);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "train: error during training: %s\n", e.what());
-        return 1;
+        return fail("error during training: ", e, 1);
     }
 }
