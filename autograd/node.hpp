@@ -34,7 +34,7 @@ struct Node {
     bool retains_grad = false;
     bool freed = false;              // backward ran without retain_graph: inputs and function released
     std::uint64_t version = 0;       // bumped by every in-place change of value
-    std::vector<std::uint64_t> saved_versions;  // per input: version when recorded, or not_saved
+    xt::svector<std::uint64_t, 4> saved_versions;  // per input: version when recorded, or not_saved (inline up to 4)
     bool saves_output = false;       // the backward reads this node's own value
     std::vector<typename Tensor<T>::Hook> hooks;
 

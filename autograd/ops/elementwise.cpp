@@ -17,7 +17,9 @@ template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "add");
     // add: ga = g; gb = g
-    return record<T>(a.value() + b.value(), {a, b}, "add",
+    Array<T> v = detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), [](T x, T y) { return x + y; })
+                                          : Array<T>(a.value() + b.value());
+    return record<T>(std::move(v), {a, b}, "add",
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g, g}; },
                      Saves::none());
 }
@@ -26,7 +28,9 @@ template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "sub");
     // sub: ga = g; gb = -g
-    return record<T>(a.value() - b.value(), {a, b}, "sub",
+    Array<T> v = detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), [](T x, T y) { return x - y; })
+                                          : Array<T>(a.value() - b.value());
+    return record<T>(std::move(v), {a, b}, "sub",
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{g, in[1].requires_grad() ? neg(g) : Tensor<T>()};
                      },
@@ -37,7 +41,11 @@ template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "mul");
     // mul: ga = g*b; gb = g*a
-    return record<T>(a.value() * b.value(), {a, b}, "mul",
+    Array<T> v;
+    if (detail::same_shape(a, b)) v = detail::zip(a.value(), b.value(), [](T x, T y) { return x * y; });
+    else if (b.dim() == 0) v = detail::map(a.value(), [s = b.item()](T x) { return x * s; });  // by a 0-d scale
+    else v = a.value() * b.value();
+    return record<T>(std::move(v), {a, b}, "mul",
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{in[0].requires_grad() ? mul(g, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? mul(g, in[0]) : Tensor<T>()};
@@ -100,7 +108,7 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> add(const Tensor<T>& a, Scalar<T> s) {
     // add scalar: ga = g
-    return record<T>(a.value() + s, {a}, "add_scalar",
+    return record<T>(detail::map(a.value(), [s](T x) { return x + s; }), {a}, "add_scalar",
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g}; },
                      Saves::none());
 }
@@ -108,7 +116,7 @@ Tensor<T> add(const Tensor<T>& a, Scalar<T> s) {
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, Scalar<T> s) {
     // mul scalar: ga = g*s
-    return record<T>(a.value() * s, {a}, "mul_scalar",
+    return record<T>(detail::map(a.value(), [s](T x) { return x * s; }), {a}, "mul_scalar",
                      [s](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{mul(g, s)}; },
                      Saves::none());
 }
@@ -147,7 +155,7 @@ Tensor<T> rdiv(Scalar<T> s, const Tensor<T>& a) {
 template <class T>
 Tensor<T> neg(const Tensor<T>& x) {
     // neg: gx = -g
-    return record<T>(-x.value(), {x}, "neg",
+    return record<T>(detail::map(x.value(), [](T v) { return -v; }), {x}, "neg",
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{neg(g)}; },
                      Saves::none());
 }
@@ -225,7 +233,7 @@ Tensor<T> tanh(const Tensor<T>& x) {
 template <class T>
 Tensor<T> relu(const Tensor<T>& x) {
     // relu: gx = g*[x>0]
-    return record<T>(xt::maximum(x.value(), T(0)), {x}, "relu",
+    return record<T>(detail::map(x.value(), [](T v) { return v > T(0) ? v : T(0); }), {x}, "relu",
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{mask_grad(g, in[0], T(0), T(1))};
                      });
@@ -279,7 +287,10 @@ template <class T>
 Tensor<T> sigmoid_backward(const Tensor<T>& g, const Tensor<T>& y) {
     check_broadcast(g, y, "sigmoid_backward");
     // sigmoid_backward: v = g*y*(1-y); gg = grad*y*(1-y); gy = grad*g*(1-2y)
-    return record<T>(g.value() * y.value() * (T(1) - y.value()), {g, y}, "sigmoid_backward",
+    Array<T> v = detail::same_shape(g, y)
+                     ? detail::zip(g.value(), y.value(), [](T gv, T yv) { return gv * yv * (T(1) - yv); })
+                     : Array<T>(g.value() * y.value() * (T(1) - y.value()));
+    return record<T>(std::move(v), {g, y}, "sigmoid_backward",
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {
                          return Grads<T>{in[0].requires_grad() ? sigmoid_backward(gr, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? mul(mul(gr, in[0]), rsub(T(1), mul(in[1], T(2))))
@@ -302,7 +313,10 @@ template <class T>
 Tensor<T> mask_grad(const Tensor<T>& g, const Tensor<T>& x, Scalar<T> below, Scalar<T> above) {
     check_broadcast(g, x, "mask_grad");
     // mask_grad: v = g*(x>0 ? above : below); gg = mask_grad(grad, x); x is only a mask (no gradient)
-    return record<T>(g.value() * xt::where(x.value() > T(0), above, below), {g, x}, "mask_grad",
+    Array<T> v = detail::same_shape(g, x)
+                     ? detail::zip(g.value(), x.value(), [below, above](T gv, T xv) { return gv * (xv > T(0) ? above : below); })
+                     : Array<T>(g.value() * xt::where(x.value() > T(0), above, below));
+    return record<T>(std::move(v), {g, x}, "mask_grad",
                      [below, above](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {
                          return Grads<T>{mask_grad(gr, in[1], below, above), Tensor<T>()};
                      },

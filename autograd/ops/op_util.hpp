@@ -39,4 +39,31 @@ void check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
     if (!(a.value().shape() == b.value().shape())) broadcast_shape(a.shape(), b.shape(), op);
 }
 
+/// Elementwise kernels on contiguous data: out[i] = f(a[i]) or f(a[i], b[i]). Plain loops over raw pointers that
+/// the compiler vectorises (-O3, -march=native); for tiny tensors they skip xtensor's expression machinery,
+/// which costs more than the arithmetic (the per-op overhead benchmark). Callers handle broadcasting.
+template <class T, class F>
+Array<T> map(const Array<T>& a, F f) {
+    Array<T> out = Array<T>::from_shape(a.shape());
+    const T* pa = a.data();
+    T* po = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i]);
+    return out;
+}
+template <class T, class F>
+Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
+    Array<T> out = Array<T>::from_shape(a.shape());
+    const T* pa = a.data();
+    const T* pb = b.data();
+    T* po = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return out;
+}
+
+/// True when a and b have the same shape, so zip() applies (compared without building Shape vectors).
+template <class T>
+bool same_shape(const Tensor<T>& a, const Tensor<T>& b) {
+    return a.value().shape() == b.value().shape();
+}
+
 }  // namespace dg::detail

@@ -16,11 +16,39 @@ namespace {
 /// log Σ exp(x) along axis, keepdim form, computed as m + log Σ exp(x - m).
 template <class T>
 Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
+    if (x.dimension() == 2 && axis == 1 && x.shape()[1] > 0) {
+        // The rows of [batch, classes], the common case, as one loop per row (xtensor's reducers cost more than
+        // the arithmetic on such small rows). Same formula as below.
+        const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+        Array<T> out = Array<T>::from_shape({rows, std::size_t(1)});
+        for (std::size_t i = 0; i < rows; ++i) {
+            const T* r = x.data() + i * cols;
+            T m = r[0];
+            for (std::size_t j = 1; j < cols; ++j) m = r[j] > m ? r[j] : m;
+            if (!std::isfinite(m)) m = T(0);
+            T s = 0;
+            for (std::size_t j = 0; j < cols; ++j) s += std::exp(r[j] - m);
+            out.data()[i] = m + std::log(s);
+        }
+        return out;
+    }
     Array<T> m = xt::amax(x, {axis}, xt::keep_dims | immediate);
     // An all -inf slice would give (-inf) - (-inf) = NaN; shift by 0 there instead.
     m = xt::where(xt::isfinite(m), m, T(0));
     Array<T> s = xt::sum(xt::exp(x - m), {axis}, xt::keep_dims | immediate);
     return m + xt::log(s);
+}
+
+/// exp(x - logsumexp(x)) along axis; rows of a 2-D array in a loop.
+template <class T>
+Array<T> softmax_array(const Array<T>& x, std::size_t axis) {
+    const Array<T> lse = logsumexp(x, axis);
+    if (x.dimension() != 2 || axis != 1) return Array<T>(xt::exp(x - lse));
+    const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+    Array<T> y = Array<T>::from_shape(x.shape());
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j) y.data()[i * cols + j] = std::exp(x.data()[i * cols + j] - lse.data()[i]);
+    return y;
 }
 
 }  // namespace
@@ -29,7 +57,7 @@ template <class T>
 Tensor<T> softmax(const Tensor<T>& x, int axis_arg) {
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), "softmax");
     // softmax: gx = y*(g - Σ_axis(g*y))
-    return record<T>(xt::exp(x.value() - logsumexp(x.value(), axis)), {x}, "softmax",
+    return record<T>(softmax_array(x.value(), axis), {x}, "softmax",
                      [axis_arg](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{mul(y, sub(g, sum(mul(g, y), axis_arg, true)))};
                      },
