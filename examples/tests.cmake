@@ -44,9 +44,17 @@ resume)
   cat "$dir/a" "$dir/b"
   test "$(wc -l < "$dir/a")" -eq 3
   cmp "$dir/a" "$dir/b" ;;
+diagnostics)
+  # --diagnostics: one row per layer and epoch in diagnostics.csv, sigmoid layers report a saturation share.
+  set -e
+  "$train" --limit 1000 --epochs 2 --spec 784-16-8-10:sigmoid --diagnostics --out "$dir/out" > "$dir/log"
+  grep -q "^diagnostics, epoch 2" "$dir/log"
+  head -1 "$dir/out/diagnostics.csv" | grep -q "^epoch,layer,activation,delta_norm,grad_norm,update_ratio,dead_relu,saturated,flag$"
+  test "$(grep -c '^[12],[123],' "$dir/out/diagnostics.csv")" -eq 6
+  grep -q '^2,1,sigmoid,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,,[0-9.]*,' "$dir/out/diagnostics.csv" ;;
 esac
 ]=])
-  foreach(check smoke bad resume)
+  foreach(check smoke bad resume diagnostics)
     add_test(NAME examples.train.${check}
       COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
               ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/ops.hpp"
+#include "common/diagnostics.hpp"
 #include "common/plot.hpp"
 #include "common/progress.hpp"
 #include "nn/checkpoint.hpp"
@@ -71,6 +72,7 @@ struct Options {
     std::size_t keep_checkpoints = 3;
     std::size_t stop_after = 0;  // stop after this many epochs of this invocation, as if interrupted (not saved)
     bool distributed = false;    // data-parallel over mpirun's ranks (not saved: a checkpoint resumes on any number)
+    bool diagnostics = false;    // per-layer diagnostics each epoch (not saved in checkpoints)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, spec, loss, optimizer, lr, schedule, step_size, gamma, warmup,
                                                 batch, epochs, l2, seed, out, data, data_dir, train_images,
@@ -414,6 +416,9 @@ void add_options(CLI::App& app, Options& o) {
         ->capture_default_str();
     app.add_option("--stop-after", o.stop_after,
                    "stop after N epochs of this invocation, as if interrupted (to test --resume; 0: never)");
+    app.add_flag("--diagnostics", o.diagnostics,
+                 "per layer and epoch: |delta|, |dW|, update/|W|, dead ReLUs, saturated units, vanishing/exploding "
+                 "flags (printed, and written to diagnostics.csv)");
     app.add_flag("--distributed", o.distributed,
                  "data-parallel over the processes of mpirun: --batch is the global batch, rank 0 prints and writes");
 }
@@ -548,6 +553,8 @@ int train(Setup& s) {
     std::int64_t step = s.resumed.step;
     Evaluation last;
     bool evaluated = false;
+    std::unique_ptr<examples::Diagnostics> diagnostics;
+    if (o.diagnostics) diagnostics = std::make_unique<examples::Diagnostics>(model);
 
     for (std::size_t epoch = static_cast<std::size_t>(s.resumed.epoch) + 1; epoch <= o.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
@@ -567,11 +574,13 @@ int train(Setup& s) {
             // is the single-process λ/global·W.
             if (o.l2 > 0 && s.is_root()) loss = loss + nn::l2_penalty(model, o.l2, b.size());
             loss.backward();
+            if (diagnostics) diagnostics->before_step();
 #ifdef DELTAGRAD_HAVE_MPI
             if (s.ddp) s.ddp->step(b.size(), global.size());
             else
 #endif
             s.optimizer->step();
+            if (diagnostics) diagnostics->after_step();
             if (s.schedule) s.schedule->step();
             ++step;
             if (!std::isfinite(batch_loss))
@@ -609,6 +618,10 @@ int train(Setup& s) {
         std::printf("epoch %2zu/%zu  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.2e | %.1f s, %.0f samples/s\n",
                     epoch, o.epochs, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds,
                     r.samples_per_second);
+        if (diagnostics) {
+            const std::string table = diagnostics->end_epoch(epoch, s.is_root() ? o.out + "/diagnostics.csv" : "");
+            if (s.is_root()) std::printf("%s", table.c_str());
+        }
         std::fflush(stdout);
         if (s.is_root()) {  // distributed: rank 0 alone writes (every rank holds the same parameters)
             write_metrics_csv(o.out + "/metrics.csv", s.history);
