@@ -7,7 +7,9 @@ function(deltagrad_library)
   add_library(deltagrad::${ARG_NAME} ALIAS ${target})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${ARG_NAME} OUTPUT_NAME deltagrad_${ARG_NAME})
   target_include_directories(${target} PUBLIC
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/deltagrad>)
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/deltagrad>
+    # installed, both <deltagrad/autograd/ops.hpp> and the in-tree spelling <autograd/ops.hpp> resolve
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${target} PUBLIC ${ARG_LINK})
   target_compile_options(${target} PRIVATE -Wall -Wextra)
   install(TARGETS ${target} EXPORT deltagradTargets
