@@ -12,9 +12,6 @@ using namespace dg::optim::test;
 
 namespace {
 
-const std::vector<double> w0{0.5, -1.5, 2.0};
-const std::vector<double> g1{0.1, -0.4, 0.0};
-const std::vector<double> g2{-0.3, 0.2, 0.05};
 
 template <class T>
 class AdagradTest : public ::testing::Test {};

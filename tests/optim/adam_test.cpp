@@ -13,23 +13,10 @@ using namespace dg::optim::test;
 
 namespace {
 
-const std::vector<double> w0{0.5, -1.5, 2.0};
-const std::vector<double> g1{0.1, -0.4, 0.0};
-const std::vector<double> g2{-0.3, 0.2, 0.05};
 
 template <class T>
 class AdamTest : public ::testing::Test {};
 TYPED_TEST_SUITE(AdamTest, FloatTypes);
-
-template <class T, class Opt>
-std::pair<Tensor<T>, Tensor<T>> two_steps(Opt& opt, Tensor<T>& p) {
-    set_grad(p, g1);
-    opt.step();
-    Tensor<T> after1 = p.detach();
-    set_grad(p, g2);
-    opt.step();
-    return {after1, p.detach()};
-}
 
 struct Hyper {
     double lr, b1, b2, eps, wd;

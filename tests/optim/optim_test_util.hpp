@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -56,6 +57,22 @@ template <class T>
             return ::testing::AssertionFailure() << "element " << i << ": got " << x << ", expected " << expected[i];
     }
     return ::testing::AssertionSuccess();
+}
+
+/// The two-step fixture every optimizer's hand-computed test uses: start w0, gradients g1 then g2.
+inline const std::vector<double> w0{0.5, -1.5, 2.0};
+inline const std::vector<double> g1{0.1, -0.4, 0.0};
+inline const std::vector<double> g2{-0.3, 0.2, 0.05};
+
+/// Runs two steps of `opt` on p with gradients g1 then g2; returns the values after each step.
+template <class T, class Opt>
+std::pair<Tensor<T>, Tensor<T>> two_steps(Opt& opt, Tensor<T>& p) {
+    set_grad(p, g1);
+    opt.step();
+    Tensor<T> after1 = p.detach();
+    set_grad(p, g2);
+    opt.step();
+    return {after1, p.detach()};
 }
 
 }  // namespace dg::optim::test

@@ -10,24 +10,10 @@ using namespace dg::optim::test;
 
 namespace {
 
-const std::vector<double> w0{0.5, -1.5, 2.0};
-const std::vector<double> g1{0.1, -0.4, 0.0};
-const std::vector<double> g2{-0.3, 0.2, 0.05};
 
 template <class T>
 class SGDTest : public ::testing::Test {};
 TYPED_TEST_SUITE(SGDTest, FloatTypes);
-
-/// Runs two steps of `opt` on p with gradients g1 then g2; returns the values after each step.
-template <class T, class Opt>
-std::pair<Tensor<T>, Tensor<T>> two_steps(Opt& opt, Tensor<T>& p) {
-    set_grad(p, g1);
-    opt.step();
-    Tensor<T> after1 = p.detach();
-    set_grad(p, g2);
-    opt.step();
-    return {after1, p.detach()};
-}
 
 }  // namespace
 
