@@ -20,6 +20,7 @@
 #include "autograd/ops.hpp"
 #include "common/diagnostics.hpp"
 #include "common/plot.hpp"
+#include "common/train_report.hpp"
 #include "common/progress.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/data/atomic_file.hpp"
@@ -39,6 +40,11 @@ extern "C" void openblas_set_num_threads(int num_threads);
 extern "C" int openblas_get_num_threads();
 
 namespace {
+
+using dg::examples::argmax_row;
+using dg::examples::EpochRecord;
+using dg::examples::Evaluation;
+using dg::examples::format;
 
 using namespace dg;
 using Json = nlohmann::json;
@@ -84,15 +90,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, spec, loss, optimizer, 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-/// One row of metrics.csv.
-struct EpochRecord {
-    std::size_t epoch = 0;
-    double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0, lr = 0, seconds = 0,
-           samples_per_second = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochRecord, epoch, train_loss, train_accuracy, test_loss, test_accuracy, lr,
-                                   seconds, samples_per_second)
 
 // ---- data ---------------------------------------------------------------------------------------------
 
@@ -237,17 +234,6 @@ std::unique_ptr<optim::LrSchedule<float>> make_schedule(const Options& o, optim:
 
 // ---- evaluation ---------------------------------------------------------------------------------------------
 
-std::size_t argmax_row(const Array<float>& out, std::size_t row) {
-    const std::size_t classes = out.shape()[1];
-    const float* p = out.data() + row * classes;
-    return static_cast<std::size_t>(std::max_element(p, p + classes) - p);
-}
-
-struct Evaluation {
-    double loss = 0, accuracy = 0;
-    std::vector<std::vector<std::size_t>> confusion;  // [true][predicted]
-};
-
 Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset<float>& d) {
     NoGradGuard no_grad;
     model.eval();
@@ -276,66 +262,6 @@ Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset
 }
 
 // ---- outputs ---------------------------------------------------------------------------------------------
-
-std::string format(const char* fmt, double a) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, fmt, a);
-    return buf;
-}
-
-void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history) {
-    std::ostringstream out;
-    out << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second\n";
-    out.precision(8);
-    for (const auto& r : history)
-        out << r.epoch << ',' << r.train_loss << ',' << r.train_accuracy << ',' << r.test_loss << ','
-            << r.test_accuracy << ',' << r.lr << ',' << r.seconds << ',' << r.samples_per_second << '\n';
-    data::write_file_atomic(path, out.str(), "train");
-}
-
-void plot_history(const std::string& dir, const std::vector<EpochRecord>& history) {
-    examples::Series train_loss{"train loss", {}, {}, "linespoints"}, test_loss{"test loss", {}, {}, "linespoints"};
-    examples::Series train_acc{"train accuracy", {}, {}, "linespoints"},
-        test_acc{"test accuracy", {}, {}, "linespoints"};
-    for (const auto& r : history) {
-        for (auto* s : {&train_loss, &test_loss, &train_acc, &test_acc}) s->x.push_back(r.epoch);
-        train_loss.y.push_back(r.train_loss);
-        test_loss.y.push_back(r.test_loss);
-        train_acc.y.push_back(r.train_accuracy);
-        test_acc.y.push_back(r.test_accuracy);
-    }
-    examples::plot_png({"loss per epoch", "epoch", "loss", false, {train_loss, test_loss}, {}}, dir + "/loss.png");
-    examples::plot_png({"accuracy per epoch", "epoch", "accuracy", false, {train_acc, test_acc}, {}},
-                       dir + "/accuracy.png");
-}
-
-std::string confusion_text(const Evaluation& e, const std::vector<std::string>& names) {
-    std::ostringstream out;
-    out << "confusion matrix (rows: true class, columns: predicted)\n" << std::string(14, ' ');
-    for (std::size_t c = 0; c < names.size(); ++c) out << format("%6.0f", static_cast<double>(c));
-    out << '\n';
-    for (std::size_t t = 0; t < names.size(); ++t) {
-        std::string label = std::to_string(t) + " " + names[t];
-        label.resize(14, ' ');
-        out << label;
-        for (std::size_t v : e.confusion[t]) out << format("%6.0f", static_cast<double>(v));
-        out << '\n';
-    }
-    return out.str();
-}
-
-void write_confusion_csv(const std::string& path, const Evaluation& e, const std::vector<std::string>& names) {
-    std::ostringstream out;
-    out << "true\\predicted";
-    for (const auto& n : names) out << ',' << n;
-    out << '\n';
-    for (std::size_t t = 0; t < names.size(); ++t) {
-        out << names[t];
-        for (std::size_t v : e.confusion[t]) out << ',' << v;
-        out << '\n';
-    }
-    data::write_file_atomic(path, out.str(), "train");
-}
 
 std::string epoch_checkpoint_path(const std::string& dir, std::size_t epoch) {
     char name[64];
@@ -624,7 +550,7 @@ int train(Setup& s) {
         }
         std::fflush(stdout);
         if (s.is_root()) {  // distributed: rank 0 alone writes (every rank holds the same parameters)
-            write_metrics_csv(o.out + "/metrics.csv", s.history);
+            examples::write_metrics_csv(o.out + "/metrics.csv", s.history);
             save(s, epoch, step);
         }
         if (o.stop_after > 0 && epoch - static_cast<std::size_t>(s.resumed.epoch) >= o.stop_after && epoch < o.epochs) {
@@ -636,9 +562,9 @@ int train(Setup& s) {
     if (!evaluated) last = evaluate(model, s.loss, s.data.test);  // resumed from the last epoch
 
     if (!s.is_root()) return 0;
-    plot_history(o.out, s.history);
-    write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
-    std::printf("\n%s\n", confusion_text(last, s.data.class_names).c_str());
+    examples::plot_history(o.out, s.history);
+    examples::write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
+    std::printf("\n%s\n", examples::confusion_text(last, s.data.class_names).c_str());
     std::printf("wrote %s/{metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, checkpoint.safetensors}\n",
                 o.out.c_str());
     std::printf("test accuracy: %.4f\n", last.accuracy);
