@@ -28,7 +28,7 @@ const char* dtype_tag<float>() {
     return "F32";
 }
 
-std::string num(double v) {
+std::string num17(double v) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", v);
     return buf;
@@ -81,7 +81,7 @@ void save_bpcheck_fixture(const std::string& path, Mlp<T>& mlp, const Array<T>& 
     const Metadata metadata{{"format", format_tag},
                             {"spec", mlp.spec().str()},
                             {"loss", reference::loss_name(loss)},
-                            {"lambda", num(lambda)},
+                            {"lambda", num17(lambda)},
                             {"dtype", dtype_tag<T>()},
                             {"batch", std::to_string(X.shape()[0])}};
     save_safetensors(path, tensors, metadata);

@@ -132,7 +132,7 @@ std::size_t columns(const std::string& s) {
     return n;
 }
 
-std::string pad(const std::string& s, std::size_t width) {
+std::string pad_columns(const std::string& s, std::size_t width) {
     const std::size_t w = columns(s);
     return s + std::string(width > w ? width - w : 0, ' ');
 }
@@ -166,7 +166,8 @@ std::string Module<T>::to_string() const {
     }
     std::string out;
     const auto line = [&](const Row& r) {
-        std::string l = pad(r.name, w0) + "  " + pad(r.what, w1) + "  " + pad(r.shape, w2) + "  " + r.params;
+        std::string l = pad_columns(r.name, w0) + "  " + pad_columns(r.what, w1) + "  " + pad_columns(r.shape, w2) +
+                        "  " + r.params;
         while (!l.empty() && l.back() == ' ') l.pop_back();
         out += l + "\n";
     };

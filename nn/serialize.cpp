@@ -26,12 +26,6 @@ constexpr const char* metadata_key = "__metadata__";
 // The reference implementation refuses headers above 100 MB; so do we, before allocating for one.
 constexpr std::uint64_t max_header_size = 100'000'000;
 
-std::string dims_str(const Shape& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
-
 bool parse_dtype(const std::string& s, DType& out) {
     for (DType d : {DType::F32, DType::F64, DType::I64, DType::U8})
         if (s == dtype_name(d)) {
@@ -230,7 +224,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
         }
         const std::uint64_t elem = dtype_size(e.dtype);
         if (overflow || count > std::numeric_limits<std::uint64_t>::max() / elem)
-            bad("shape " + dims_str(e.shape) + " overflows the byte count");
+            bad("shape " + shape_str(e.shape) + " overflows the byte count");
         const Json& offsets = info["data_offsets"];
         if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
             !offsets[1].is_number_unsigned())
@@ -239,7 +233,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
         e.end = offsets[1].get<std::uint64_t>();
         if (e.begin > e.end) bad("data_offsets " + offsets.dump() + " has begin > end");
         if (e.end - e.begin != count * elem)
-            bad("shape " + dims_str(e.shape) + " of " + dtype_name(e.dtype) + " needs " + std::to_string(count * elem) +
+            bad("shape " + shape_str(e.shape) + " of " + dtype_name(e.dtype) + " needs " + std::to_string(count * elem) +
                 " bytes but data_offsets " + offsets.dump() + " span " + std::to_string(e.end - e.begin));
         if (e.end > data_size)
             bad("data_offsets " + offsets.dump() + " end beyond the " + std::to_string(data_size) +
@@ -288,20 +282,20 @@ void check_tensors(const SafetensorsFile& file, const std::vector<TensorSpec>& e
         expected_names.insert(spec.name);
         const AnyArray* a = file.find(spec.name);
         if (!a) {
-            problems.push_back("missing '" + spec.name + "' (" + dtype_name(spec.dtype) + " " + dims_str(spec.shape) + ")");
+            problems.push_back("missing '" + spec.name + "' (" + dtype_name(spec.dtype) + " " + shape_str(spec.shape) + ")");
             continue;
         }
         if (dtype_of(*a) != spec.dtype)
             problems.push_back("'" + spec.name + "' has dtype " + dtype_name(dtype_of(*a)) + ", expected " +
                                dtype_name(spec.dtype));
         if (array_shape(*a) != spec.shape)
-            problems.push_back("'" + spec.name + "' has shape " + dims_str(array_shape(*a)) + ", expected " +
-                               dims_str(spec.shape));
+            problems.push_back("'" + spec.name + "' has shape " + shape_str(array_shape(*a)) + ", expected " +
+                               shape_str(spec.shape));
     }
     for (const auto& t : file.tensors)
         if (!expected_names.count(t.name))
             problems.push_back("unexpected '" + t.name + "' (" + dtype_name(dtype_of(t.value)) + " " +
-                               dims_str(array_shape(t.value)) + ")");
+                               shape_str(array_shape(t.value)) + ")");
     if (problems.empty()) return;
     std::string msg = "check_tensors: '" + file.path + "': " + std::to_string(problems.size()) +
                       (problems.size() == 1 ? " mismatch: " : " mismatches: ");

@@ -16,12 +16,6 @@
 namespace dg::data {
 namespace {
 
-std::string dims_str(const Shape& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
-
 bool known_type(std::uint8_t code) {
     return code == 0x08 || code == 0x09 || code == 0x0B || code == 0x0C || code == 0x0D || code == 0x0E;
 }
@@ -125,7 +119,7 @@ RawIdx read_raw(const std::string& path, const char* who) {
         else expected *= n;
     }
     if (overflow)
-        in.fail("dims " + dims_str(raw.dims) + " of " + idx_type_name(raw.type) +
+        in.fail("dims " + shape_str(raw.dims) + " of " + idx_type_name(raw.type) +
                 " describe more bytes than fit in memory (size overflow)");
 
     // Grow the buffer as data arrives rather than trusting the header with one huge allocation.
@@ -138,7 +132,7 @@ RawIdx read_raw(const std::string& path, const char* who) {
         if (n == 0) break;
     }
     if (got < expected)
-        in.fail("truncated data: dims " + dims_str(raw.dims) + " of " + idx_type_name(raw.type) + " need " +
+        in.fail("truncated data: dims " + shape_str(raw.dims) + " of " + idx_type_name(raw.type) + " need " +
                 std::to_string(expected) + " bytes, got " + std::to_string(got));
 
     unsigned char extra[4096];
@@ -146,7 +140,7 @@ RawIdx read_raw(const std::string& path, const char* who) {
     for (std::size_t n; (n = in.read(extra, sizeof extra)) > 0;) trailing += n;
     if (trailing > 0)
         in.fail(std::to_string(trailing) + " trailing bytes after the " + std::to_string(expected) +
-                " data bytes that dims " + dims_str(raw.dims) + " of " + idx_type_name(raw.type) + " need");
+                " data bytes that dims " + shape_str(raw.dims) + " of " + idx_type_name(raw.type) + " need");
     return raw;
 }
 
@@ -276,7 +270,7 @@ std::vector<std::size_t> read_idx_labels(const std::string& path) {
     const auto fail = [&](const std::string& what) {
         throw IoError("read_idx_labels: '" + path + "': " + what);
     };
-    if (raw.dims.size() != 1) fail("labels must be 1-D, got dims " + dims_str(raw.dims));
+    if (raw.dims.size() != 1) fail("labels must be 1-D, got dims " + shape_str(raw.dims));
     if (raw.type == IdxType::Float || raw.type == IdxType::Double)
         fail(std::string("labels must have an integer type (ubyte, byte, short, int), got ") +
              idx_type_name(raw.type));
@@ -294,7 +288,7 @@ template <class T>
 void write_idx(const std::string& path, const Array<T>& values, IdxType type) {
     const Shape dims = shape_of(values);
     if (dims.empty() || dims.size() > 255)
-        throw ValueError("write_idx: '" + path + "': IDX needs 1 to 255 dims, got " + dims_str(dims));
+        throw ValueError("write_idx: '" + path + "': IDX needs 1 to 255 dims, got " + shape_str(dims));
     for (auto d : dims)
         if (d > 0xFFFFFFFFull) throw ValueError("write_idx: '" + path + "': dim " + std::to_string(d) + " exceeds u32");
     const std::size_t count = product(dims);

@@ -8,15 +8,6 @@
 #include "autograd/errors.hpp"
 
 namespace dg::data {
-namespace {
-
-std::string dims_str(const Shape& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-}
-
-}  // namespace
 
 template <class T>
 Array<T> one_hot(const std::vector<std::size_t>& labels, std::size_t num_classes) {
@@ -34,7 +25,7 @@ Array<T> one_hot(const std::vector<std::size_t>& labels, std::size_t num_classes
 template <class T>
 Array<T> one_hot(const Array<T>& labels, std::size_t num_classes) {
     if (labels.dimension() != 1)
-        throw ShapeError("one_hot: labels must be 1-D, got shape " + dims_str(shape_of(labels)));
+        throw ShapeError("one_hot: labels must be 1-D, got shape " + shape_str(shape_of(labels)));
     std::vector<std::size_t> idx(labels.size());
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const T v = labels(i);
@@ -71,7 +62,7 @@ void scale_to_unit(Array<T>& x) {
 template <class T>
 Standardization<T> compute_standardization(const Array<T>& x, double epsilon) {
     if (x.dimension() == 0 || x.shape()[0] == 0)
-        throw ValueError("compute_standardization: need at least one sample, got shape " + dims_str(shape_of(x)));
+        throw ValueError("compute_standardization: need at least one sample, got shape " + shape_str(shape_of(x)));
     const std::size_t n = x.shape()[0];
     const std::size_t row = x.size() / n;
     std::vector<double> sum(row, 0.0), sq(row, 0.0);
@@ -104,8 +95,8 @@ void standardize(Array<T>& x, const Standardization<T>& s) {
     const Shape sample(x.shape().begin() + 1, x.shape().end());
     const auto fits = [&](const Array<T>& a) { return a.dimension() == 0 || shape_of(a) == sample; };
     if (!fits(s.mean) || !fits(s.stddev))
-        throw ShapeError("standardize: mean " + dims_str(shape_of(s.mean)) + " and stddev " +
-                         dims_str(shape_of(s.stddev)) + " must be scalars or one sample's shape " + dims_str(sample));
+        throw ShapeError("standardize: mean " + shape_str(shape_of(s.mean)) + " and stddev " +
+                         shape_str(shape_of(s.stddev)) + " must be scalars or one sample's shape " + shape_str(sample));
     const std::size_t n = x.shape()[0];
     const std::size_t row = n == 0 ? 0 : x.size() / n;
     std::vector<T> mean(row), sdev(row);

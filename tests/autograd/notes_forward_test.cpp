@@ -14,9 +14,9 @@ using dg::test::all_close;
 namespace {
 
 // The weights and inputs exactly as the notes print them (no bias terms in this example).
-Tensord W1() { return Tensord({{2, -1, 1, 4}, {-1, 2, -3, 1}, {3, -2, -1, 5}}, true); }
-Tensord W2() { return Tensord({{3, 1, -2, 1}, {-2, 4, 1, -4}, {-1, -3, 2, -5}, {3, 1, 1, 1}}, true); }
-Tensord W3() { return Tensord({{-1, 3, -2}, {1, -1, -3}, {3, -2, 2}, {1, 2, 1}}, true); }
+Tensord notes_W1() { return Tensord({{2, -1, 1, 4}, {-1, 2, -3, 1}, {3, -2, -1, 5}}, true); }
+Tensord notes_W2() { return Tensord({{3, 1, -2, 1}, {-2, 4, 1, -4}, {-1, -3, 2, -5}, {3, 1, 1, 1}}, true); }
+Tensord notes_W3() { return Tensord({{-1, 3, -2}, {1, -1, -3}, {3, -2, 2}, {1, 2, 1}}, true); }
 Tensord x_in() { return Tensord({.5, .8, .2}); }
 Tensord x_mat_in() {
     return Tensord({{.5, .8, .2}, {.1, .9, .6}, {.2, .2, .3}, {.6, .1, .9}, {.5, .5, .4}, {.9, .1, .9}, {.1, .8, .7}});
@@ -40,14 +40,14 @@ Forward forward(const Tensord& x, const Tensord& w1, const Tensord& w2, const Te
 }  // namespace
 
 TEST(NotesForward, SingleVectorIntermediatesAsPrinted) {
-    const Forward f = forward(x_in(), W1(), W2(), W3());
+    const Forward f = forward(x_in(), notes_W1(), notes_W2(), notes_W3());
     EXPECT_TRUE(all_close(f.z2, {4}, {0.8, 0.7, -2.1, 3.8}, 1e-14));
     EXPECT_TRUE(all_close(f.a2, {4}, {0.68997448, 0.66818777, 0.10909682, 0.97811873}, 1e-8));
     EXPECT_TRUE(all_close(f.y, {3}, {0.72780576, 0.26927918, 0.00291506}, 1e-8));
 }
 
 TEST(NotesForward, BatchFirstRowTo1e7AndEveryPrintedRow) {
-    const Forward f = forward(x_mat_in(), W1(), W2(), W3());
+    const Forward f = forward(x_mat_in(), notes_W1(), notes_W2(), notes_W3());
     EXPECT_TRUE(all_close(f.z2, {7, 4},
                          {0.8, 0.7, -2.1, 3.8, 1.1, 0.5, -3.2, 4.3, 1.1, -0.4, -0.7, 2.5, 3.8, -2.2, -0.6, 7.0,
                           1.7, -0.3, -1.4, 4.5, 4.4, -2.5, -0.3, 8.2, 1.5, 0.1, -3.0, 4.7},
@@ -67,7 +67,7 @@ TEST(NotesForward, BatchFirstRowTo1e7AndEveryPrintedRow) {
 TEST(NotesForward, BackwardMatchesTheDeltaRecurrences) {
     // Loss: mean cross-entropy against fixed classes. δ4 = (y - onehot)/batch, δ3 = δ4·W3ᵀ ⊙ a3(1-a3),
     // δ2 = δ3·W2ᵀ ⊙ a2(1-a2); ΔW3 = a3ᵀδ4, ΔW2 = a2ᵀδ3, ΔW1 = xᵀδ2 — computed here with plain arrays.
-    Tensord w1 = W1(), w2 = W2(), w3 = W3();
+    Tensord w1 = notes_W1(), w2 = notes_W2(), w3 = notes_W3();
     const Tensord x = x_mat_in();
     const std::vector<std::size_t> target = {0, 1, 0, 1, 2, 1, 0};
     const Forward f = forward(x, w1, w2, w3);
@@ -96,9 +96,9 @@ TEST(NotesForward, GradcheckOfTheWholeNetwork) {
     };
     Tensord x = x_mat_in();
     x.set_requires_grad();
-    EXPECT_GRADCHECK(net, x, W1(), W2(), W3());
+    EXPECT_GRADCHECK(net, x, notes_W1(), notes_W2(), notes_W3());
     // The softmax output itself (a non-scalar: gradcheck projects it on a fixed random matrix).
-    EXPECT_GRADCHECK([](const std::vector<Tensord>& v) { return forward(v[0], v[1], v[2], v[3]).y; }, x, W1(), W2(),
-                     W3());
-    EXPECT_GRADGRADCHECK(net, x, W1(), W2(), W3());
+    EXPECT_GRADCHECK([](const std::vector<Tensord>& v) { return forward(v[0], v[1], v[2], v[3]).y; }, x, notes_W1(), notes_W2(),
+                     notes_W3());
+    EXPECT_GRADGRADCHECK(net, x, notes_W1(), notes_W2(), notes_W3());
 }

@@ -86,7 +86,7 @@ TEST(Standardize, Errors) {
                 HasSubstr("stddev of feature 1 is 0"));
 }
 
-Dataset<double> numbered(std::size_t n) {
+Dataset<double> numbered_features(std::size_t n) {
     Dataset<double> d;
     d.x = Array<double>::from_shape({n, std::size_t(2)});
     d.y = Array<double>::from_shape({n});
@@ -110,7 +110,7 @@ std::vector<std::size_t> ids(const Dataset<double>& d) {
 }
 
 TEST(Split, PartitionsTheSamplesReproducibly) {
-    const auto data = numbered(10);
+    const auto data = numbered_features(10);
     Generator g1(42), g2(42), g3(7);
     const auto a = train_validation_split(data, 0.3, g1);
     const auto b = train_validation_split(data, 0.3, g2);
@@ -129,7 +129,7 @@ TEST(Split, PartitionsTheSamplesReproducibly) {
 }
 
 TEST(DatasetTest, ValidateAndSubset) {
-    auto d = numbered(4);
+    auto d = numbered_features(4);
     EXPECT_NO_THROW(d.validate());
     const auto s = subset(d, {3, 1});
     EXPECT_EQ(s.x, (Array<double>{{3, 103}, {1, 101}}));

@@ -17,12 +17,12 @@ template <class T>
 class AdagradTest : public ::testing::Test {};
 TYPED_TEST_SUITE(AdagradTest, FloatTypes);
 
-struct Hyper {
+struct AdagradHyper {
     double lr, lr_decay, wd, init, eps;
 };
 
 template <class T>
-void check(const AdagradOptions& options, const Hyper& h) {
+void check(const AdagradOptions& options, const AdagradHyper& h) {
     Tensor<T> p = param<T>(w0);
     Adagrad<T> opt({p}, options);
     set_grad(p, g1);

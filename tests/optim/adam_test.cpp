@@ -18,13 +18,13 @@ template <class T>
 class AdamTest : public ::testing::Test {};
 TYPED_TEST_SUITE(AdamTest, FloatTypes);
 
-struct Hyper {
+struct AdamHyper {
     double lr, b1, b2, eps, wd;
     bool decoupled, amsgrad;
 };
 
 /// Two Adam/AdamW steps of one element, written out in the textbook form.
-std::pair<double, double> reference(double w, double ga, double gb, const Hyper& h) {
+std::pair<double, double> adam_reference(double w, double ga, double gb, const AdamHyper& h) {
     double m = 0, v = 0, vmax = 0;
     double out[2];
     const double grads[2] = {ga, gb};
@@ -44,11 +44,11 @@ std::pair<double, double> reference(double w, double ga, double gb, const Hyper&
 }
 
 template <class T, class Opt>
-void check_against_reference(Opt& opt, Tensor<T>& p, const Hyper& h) {
+void check_against_reference(Opt& opt, Tensor<T>& p, const AdamHyper& h) {
     auto [s1, s2] = two_steps<T>(opt, p);
     std::vector<double> e1, e2;
     for (std::size_t k = 0; k < 3; ++k) {
-        auto [a, b] = reference(w0[k], g1[k], g2[k], h);
+        auto [a, b] = adam_reference(w0[k], g1[k], g2[k], h);
         e1.push_back(a);
         e2.push_back(b);
     }

@@ -17,13 +17,13 @@ template <class T>
 class RMSPropTest : public ::testing::Test {};
 TYPED_TEST_SUITE(RMSPropTest, FloatTypes);
 
-struct Hyper {
+struct RMSPropHyper {
     double lr, alpha, eps, wd, mu;
     bool centered;
 };
 
 /// Two RMSProp steps of one element, written out.
-std::pair<double, double> reference(double w, double ga, double gb, const Hyper& h) {
+std::pair<double, double> rmsprop_reference(double w, double ga, double gb, const RMSPropHyper& h) {
     double sq = 0, gavg = 0, buf = 0;
     double out[2];
     const double grads[2] = {ga, gb};
@@ -49,7 +49,7 @@ std::pair<double, double> reference(double w, double ga, double gb, const Hyper&
 }
 
 template <class T>
-void check(const RMSPropOptions& options, const Hyper& h) {
+void check(const RMSPropOptions& options, const RMSPropHyper& h) {
     Tensor<T> p = param<T>(w0);
     RMSProp<T> opt({p}, options);
     set_grad(p, g1);
@@ -59,7 +59,7 @@ void check(const RMSPropOptions& options, const Hyper& h) {
     opt.step();
     std::vector<double> e1, e2;
     for (std::size_t k = 0; k < 3; ++k) {
-        auto [a, b] = reference(w0[k], g1[k], g2[k], h);
+        auto [a, b] = rmsprop_reference(w0[k], g1[k], g2[k], h);
         e1.push_back(a);
         e2.push_back(b);
     }

@@ -7,13 +7,12 @@
 #include "autograd/errors.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_loss.hpp"
+#include "reference/reference_test_util.hpp"
 
 namespace dg::reference {
 namespace {
 
-constexpr Activation all_activations[] = {Activation::identity, Activation::sigmoid,    Activation::tanh,
-                                          Activation::relu,     Activation::leaky_relu, Activation::elu,
-                                          Activation::softplus, Activation::abs};
+using test::all_activations;
 
 TEST(DeltaActivation, ValuesAtKnownPoints) {
     const Array<double> z = Array<double>({-2.0, 0.0, 1.5});

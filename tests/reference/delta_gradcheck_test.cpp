@@ -9,13 +9,12 @@
 
 #include "nn/reference/delta_backprop.hpp"
 #include "nn/reference/delta_sgd.hpp"
+#include "reference/reference_test_util.hpp"
 
 namespace dg::reference {
 namespace {
 
-constexpr Activation all_activations[] = {Activation::identity, Activation::sigmoid,    Activation::tanh,
-                                          Activation::relu,     Activation::leaky_relu, Activation::elu,
-                                          Activation::softplus, Activation::abs};
+using test::all_activations;
 constexpr Loss all_losses[] = {Loss::mse_half, Loss::mse, Loss::softmax_ce, Loss::bce};
 
 bool has_kink(Activation f) {
