@@ -33,7 +33,7 @@ clean:
 SAN_BUILD ?= build-sanitize
 SAN_SUPP := $(CURDIR)/tests/fuzz/sanitizer.supp
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(SAN_SUPP) LSAN_OPTIONS=suppressions=$(SAN_SUPP)
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(SAN_SUPP)
 SAN_CTEST ?= -LE slow
 # Unity build: each translation unit spends most of its time parsing xtensor, so compiling the sources 8 at a
 # time cuts the sanitizer build several-fold (see .ci/run for the measured times).

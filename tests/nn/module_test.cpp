@@ -77,7 +77,8 @@ TEST(Module, RegistrationRejectsBadAndDuplicateNames) {
 }
 
 TEST(Module, RegisteredParametersAreLeavesThatRequireGrad) {
-    Module<double>& m = *std::make_shared<Sequential<double>>();
+    const auto owner = std::make_shared<Sequential<double>>();  // kept alive: m must not outlive it
+    Module<double>& m = *owner;
     Tensor<double> a({1.0, 2.0});
     Tensor<double> p = m.register_parameter("p", a);
     EXPECT_TRUE(p.requires_grad());
