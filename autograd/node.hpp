@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct Node {
     std::uint64_t visit_mark = 0;
 
     Node() = default;
-    explicit Node(Array<T> v) : value(std::move(v)) {}
+    explicit Node(Array<T>&& v) : value(std::move(v)) {}  // by rvalue: moving an xarray copies its shape vectors
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     ~Node();
@@ -73,6 +74,12 @@ Node<T>::~Node() {
             take(n.pending);
         }
     }
+}
+
+/// A new node holding `value`, node and control block in one block from the per-thread cache (pool.hpp).
+template <class T>
+std::shared_ptr<Node<T>> make_node(Array<T>&& value) {
+    return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), std::move(value));
 }
 
 extern template struct Node<float>;

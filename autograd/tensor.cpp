@@ -7,7 +7,7 @@
 namespace dg {
 
 template <class T>
-Tensor<T>::Tensor(Array<T> value, bool requires_grad) : node_(std::make_shared<Node<T>>(std::move(value))) {
+Tensor<T>::Tensor(Array<T> value, bool requires_grad) : node_(make_node(std::move(value))) {
     node_->requires_grad = requires_grad;
 }
 template <class T>

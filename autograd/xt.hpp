@@ -22,15 +22,18 @@
 #include <xtensor-blas/xblas.hpp>
 #include <xtensor-blas/xlinalg.hpp>
 
+#include "autograd/pool.hpp"
+
 #if !defined(XTENSOR_VERSION_MAJOR) || XTENSOR_VERSION_MAJOR != 0 || XTENSOR_VERSION_MINOR < 24
 #error "deltagrad needs xtensor 0.24.x (Debian's libxtensor-dev)"
 #endif
 
 namespace dg {
 
-/// Dense row-major n-dimensional array: the storage under every Tensor.
+/// Dense row-major n-dimensional array: the storage under every Tensor. Its buffers come from the per-thread
+/// block cache (pool.hpp), 64-byte aligned.
 template <class T>
-using Array = xt::xarray<T, xt::layout_type::row_major>;
+using Array = xt::xarray<T, xt::layout_type::row_major, pool::Allocator<T>>;
 
 /// A shape: one extent per dimension, outermost first. A scalar has the empty shape {}.
 using Shape = std::vector<std::size_t>;
@@ -39,6 +42,18 @@ using Shape = std::vector<std::size_t>;
 template <class E>
 Shape shape_of(const E& e) {
     return Shape(e.shape().begin(), e.shape().end());
+}
+
+/// True when two arrays have the same shape. An inline loop: xtensor's operator== on shapes calls memcmp, which
+/// was a measurable part of the per-op cost on tiny tensors (each op compares shapes two or three times).
+template <class A, class B>
+bool equal_shapes(const A& a, const B& b) {
+    const auto& sa = a.shape();
+    const auto& sb = b.shape();
+    if (sa.size() != sb.size()) return false;
+    for (std::size_t i = 0; i < sa.size(); ++i)
+        if (sa[i] != sb[i]) return false;
+    return true;
 }
 
 /// "[3, 4]" — how every error message prints a shape.

@@ -36,7 +36,7 @@ inline Shape keepdim_shape(Shape s, std::size_t axis) {
 /// Checks that two operands broadcast (only when their shapes differ: the common case costs nothing).
 template <class T>
 void check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
-    if (!(a.value().shape() == b.value().shape())) broadcast_shape(a.shape(), b.shape(), op);
+    if (!dg::equal_shapes(a.value(), b.value())) broadcast_shape(a.shape(), b.shape(), op);
 }
 
 /// Elementwise kernels on contiguous data: out[i] = f(a[i]) or f(a[i], b[i]). Plain loops over raw pointers that
@@ -60,10 +60,16 @@ Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
     return out;
 }
 
+/// a * s elementwise (a scale by a number, the common case of mul by a 0-d tensor).
+template <class T>
+Array<T> scale(const Array<T>& a, T s) {
+    return map(a, [s](T x) { return x * s; });
+}
+
 /// True when a and b have the same shape, so zip() applies (compared without building Shape vectors).
 template <class T>
 bool same_shape(const Tensor<T>& a, const Tensor<T>& b) {
-    return a.value().shape() == b.value().shape();
+    return dg::equal_shapes(a.value(), b.value());
 }
 
 }  // namespace dg::detail

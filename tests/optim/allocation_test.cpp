@@ -1,10 +1,8 @@
 // The optimizers run in the training hot loop: after the first step (which allocates the state), step(),
 // a schedule's step() and gradient clipping must not allocate. Counted with a replaced global operator new
-// and posix_memalign (what xsimd's aligned allocator, under every Array, calls).
-#include <malloc.h>
-
+// (vectors, strings, nodes' closures) plus the blocks handed out by the per-thread pool under every Array and
+// graph node (autograd/pool.hpp), cached or not.
 #include <atomic>
-#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -26,15 +24,6 @@ void* operator new(std::size_t size) {
 }
 void* operator new[](std::size_t size) { return operator new(size); }
 void operator delete(void* p) noexcept { std::free(p); }
-// Arrays allocate through xsimd::aligned_allocator -> posix_memalign; this definition takes the place of
-// libc's in the test binary. memalign() gives memory that free() releases, as posix_memalign's.
-extern "C" int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-    void* p = memalign(alignment, size ? size : 1);
-    if (!p) return ENOMEM;
-    *out = p;
-    return 0;
-}
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
@@ -49,10 +38,11 @@ namespace {
 template <class Fn>
 long allocations_in(Fn&& fn) {
     allocations = 0;
+    const std::uint64_t pooled = dg::pool::allocation_count();
     counting = true;
     fn();
     counting = false;
-    return allocations.load();
+    return allocations.load() + static_cast<long>(dg::pool::allocation_count() - pooled);
 }
 
 template <class T>
