@@ -56,6 +56,23 @@ bool equal_shapes(const A& a, const B& b) {
     return true;
 }
 
+/// Runs the BLAS calls of its scope on one OpenBLAS thread when their work (m·n·k multiply-adds) is small, then
+/// restores the thread count. Why: OpenBLAS splits every GEMM above ~262k multiply-adds over all its threads, and
+/// below a few million the hand-off costs more than a second core gives (784-100-10 at batch 16: 100k samples/s
+/// with 2 threads against 179k with 1; benchmarks/RESULTS.md). The thread count is process-wide: while a small
+/// GEMM runs, a large one started by another thread runs on one thread too (slower, never wrong).
+class SmallGemmGuard {
+public:
+    static constexpr std::size_t small_work = std::size_t(8) << 20;  // multiply-adds
+    SmallGemmGuard(std::size_t m, std::size_t n, std::size_t k);
+    ~SmallGemmGuard();
+    SmallGemmGuard(const SmallGemmGuard&) = delete;
+    SmallGemmGuard& operator=(const SmallGemmGuard&) = delete;
+
+private:
+    int restore_ = 0;  // the thread count to set back, 0 when unchanged
+};
+
 /// "[3, 4]" — how every error message prints a shape.
 std::string shape_str(const Shape& s);
 

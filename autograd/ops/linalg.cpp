@@ -29,6 +29,7 @@ Array<T> gemm_array(const Array<T>& a, const Array<T>& b, bool ta, bool tb, cons
         c.fill(T(0));
         return c;
     }
+    SmallGemmGuard one_thread_if_small(m, n, k);
     xt::blas::gemm(a, b, c, ta, tb);
     return c;
 }

@@ -67,6 +67,8 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
 template <class T>
 void gemm(const Array<T>& A, bool trans_a, const Array<T>& B, bool trans_b, Array<T>& C, T alpha, T beta) {
     // The transpose flags go to BLAS: no transposed copy (dot(transpose(A), B) was 1.2× slower here).
+    SmallGemmGuard one_thread_if_small(trans_a ? A.shape()[1] : A.shape()[0], trans_b ? B.shape()[0] : B.shape()[1],
+                                       trans_a ? A.shape()[0] : A.shape()[1]);
     xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
 }
 
