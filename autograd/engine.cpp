@@ -339,5 +339,6 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
                                          const std::vector<Tensor<T>>&, bool, bool);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg

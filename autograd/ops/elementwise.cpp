@@ -338,5 +338,6 @@ Tensor<T> mask_grad(const Tensor<T>& g, const Tensor<T>& x, Scalar<T> below, Sca
     template Tensor<T> mask_grad(const Tensor<T>&, const Tensor<T>&, Scalar<T>, Scalar<T>);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg

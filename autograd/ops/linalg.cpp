@@ -117,5 +117,6 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
     template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg

@@ -122,5 +122,6 @@ Tensor<T> min(const Tensor<T>& x, int axis, bool keepdim) {
     template Tensor<T> min(const Tensor<T>&, int, bool);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg

@@ -249,5 +249,6 @@ Tensor<T> scatter_rows(const Shape& shape, const std::vector<std::size_t>& index
     template Tensor<T> scatter_rows(const Shape&, const std::vector<std::size_t>&, const Tensor<T>&);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg

@@ -109,5 +109,6 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
     template Tensor<T> softmax_cross_entropy(const Tensor<T>&, const std::vector<std::size_t>&);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
 
 }  // namespace dg
