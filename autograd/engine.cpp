@@ -53,18 +53,6 @@ std::string shapes_of(const std::vector<Tensor<T>>& xs) {
     return s;
 }
 
-// Tensor::requires_grad() inlined: the engine asks it for every input of every op, and the accessor is an
-// out-of-line call (measurable in the per-op benchmark). Node fields are read directly for the same reason.
-template <class T>
-bool requires_grad(const Tensor<T>& t) {
-    return t.defined() && t.node()->requires_grad;
-}
-
-template <class T>
-std::uint64_t version_of(const Tensor<T>& t) {
-    return t.defined() ? t.node()->version : t.version();  // version() throws the usual error when undefined
-}
-
 std::string where(const std::string& label) { return label.empty() ? "" : " (created in " + label + ")"; }
 }  // namespace
 
@@ -102,7 +90,7 @@ Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, 
                  Saves saves) {
     bool needs_grad = false;
     if (grad_mode)
-        for (const auto& in : inputs) needs_grad = needs_grad || requires_grad(in);
+        for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
     if (anomaly_mode && !all_finite(value)) {
         if (!backward_context.empty())
             throw AnomalyError("anomaly: the backward of " + backward_context + " produced NaN or Inf (in its " + op +
@@ -120,7 +108,7 @@ Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, 
         if (saves.inputs != 0) {
             node->saved_versions.assign(inputs.size(), not_saved);
             for (std::size_t i = 0; i < inputs.size() && i < 32; ++i)
-                if (saves.inputs & (1u << i)) node->saved_versions[i] = version_of(inputs[i]);
+                if (saves.inputs & (1u << i)) node->saved_versions[i] = inputs[i].version();
         }
         node->inputs = std::move(inputs);
     }
@@ -147,7 +135,7 @@ std::vector<std::shared_ptr<Node<T>>> topological_order(const std::vector<Tensor
             if (next < node->inputs.size()) {
                 const Tensor<T>& in = node->inputs[next++];
                 Node<T>* child = in.node();
-                if (requires_grad(in) && child->visit_mark != mark) {
+                if (in.requires_grad() && child->visit_mark != mark) {
                     child->visit_mark = mark;
                     stack.emplace_back(child, 0);
                     owners.push_back(in.node_ptr());
@@ -198,7 +186,7 @@ template <class T>
 void check_versions(const Node<T>& node) {
     for (std::size_t i = 0; i < node.saved_versions.size(); ++i) {
         const std::uint64_t saved = node.saved_versions[i];
-        if (saved != not_saved && version_of(node.inputs[i]) != saved)
+        if (saved != not_saved && node.inputs[i].version() != saved)
             throw GraphError(std::string("backward: input ") + std::to_string(i) + " of " + node.op + " (shape " +
                              shape_str(node.inputs[i].shape()) + ") was modified in place after it was used (version " +
                              std::to_string(node.inputs[i].version()) + ", expected " + std::to_string(saved) +
@@ -284,7 +272,7 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
             sink->on_step(TraceStep<T>{node.op, node.label, self, g, node.inputs, grads});
         for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
             const Tensor<T>& in = node.inputs[i];
-            if (!requires_grad(in) || !grads[i].defined()) continue;
+            if (!in.requires_grad() || !grads[i].defined()) continue;
             Tensor<T> gi = std::move(grads[i]);  // moved: a gradient held once can become a .grad without a copy
             if (!equal_shapes(gi.value(), in.value())) gi = sum_to(gi, in.shape());
             accumulate(in.node()->pending, gi);

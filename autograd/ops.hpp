@@ -10,6 +10,7 @@
 
 #include "autograd/broadcast.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/parallel.hpp"
 #include "autograd/tensor.hpp"
 
 namespace dg {

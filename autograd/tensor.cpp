@@ -108,10 +108,6 @@ T Tensor<T>::at(std::size_t flat_index) const {
 }
 
 template <class T>
-bool Tensor<T>::requires_grad() const {
-    return node_ && node_->requires_grad;
-}
-template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool requires_grad) {
     Node<T>& n = checked();
     if (!n.is_leaf()) throw GraphError("set_requires_grad: only a leaf's requires_grad can be changed (op " + std::string(n.op) + ")");
@@ -188,10 +184,6 @@ template <class T>
 Tensor<T>& Tensor<T>::set_label(std::string label) {
     checked().label = std::move(label);
     return *this;
-}
-template <class T>
-std::uint64_t Tensor<T>::version() const {
-    return checked().version;
 }
 
 template class Tensor<float>;

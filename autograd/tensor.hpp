@@ -116,3 +116,18 @@ extern template class Tensor<double>;
 }  // namespace dg
 
 #include "autograd/node.hpp"
+
+namespace dg {
+
+// Defined here, after Node, so that they inline: the engine and every op ask them for each input.
+template <class T>
+inline bool Tensor<T>::requires_grad() const {
+    return node_ && node_->requires_grad;
+}
+
+template <class T>
+inline std::uint64_t Tensor<T>::version() const {
+    return node_ ? node_->version : checked().version;  // checked() throws the usual error when undefined
+}
+
+}  // namespace dg

@@ -22,6 +22,8 @@
 #include <xtensor-blas/xblas.hpp>
 #include <xtensor-blas/xlinalg.hpp>
 
+#include "autograd/blas.hpp"
+#include "autograd/errors.hpp"
 #include "autograd/pool.hpp"
 
 #if !defined(XTENSOR_VERSION_MAJOR) || XTENSOR_VERSION_MAJOR != 0 || XTENSOR_VERSION_MINOR < 24
@@ -56,25 +58,20 @@ bool equal_shapes(const A& a, const B& b) {
     return true;
 }
 
-/// Runs the BLAS calls of its scope on one OpenBLAS thread when their work (m·n·k multiply-adds) is small, then
-/// restores the thread count. Why: OpenBLAS splits every GEMM above ~262k multiply-adds over all its threads, and
-/// below a few million the hand-off costs more than a second core gives (784-100-10 at batch 16: 100k samples/s
-/// with 2 threads against 179k with 1; benchmarks/RESULTS.md). The thread count is process-wide: while a small
-/// GEMM runs, a large one started by another thread runs on one thread too (slower, never wrong).
-class SmallGemmGuard {
-public:
-    static constexpr std::size_t small_work = std::size_t(8) << 20;  // multiply-adds
-    SmallGemmGuard(std::size_t m, std::size_t n, std::size_t k);
-    ~SmallGemmGuard();
-    SmallGemmGuard(const SmallGemmGuard&) = delete;
-    SmallGemmGuard& operator=(const SmallGemmGuard&) = delete;
-
-private:
-    int restore_ = 0;  // the thread count to set back, 0 when unchanged
-};
-
 /// "[3, 4]" — how every error message prints a shape.
 std::string shape_str(const Shape& s);
+
+/// C = alpha·op(A)·op(B) + beta·C for row-major 2-d arrays, through blas::gemm (split over deltagrad's threads
+/// when large). The caller has checked that the inner extents agree; C's shape is checked here.
+template <class T>
+void gemm_into(const Array<T>& a, bool ta, const Array<T>& b, bool tb, Array<T>& c, T alpha = T(1), T beta = T(0)) {
+    const std::size_t m = ta ? a.shape()[1] : a.shape()[0], k = ta ? a.shape()[0] : a.shape()[1];
+    const std::size_t n = tb ? b.shape()[0] : b.shape()[1];
+    if (c.dimension() != 2 || c.shape()[0] != m || c.shape()[1] != n)
+        throw ShapeError("gemm: the output has shape " + shape_str(shape_of(c)) + ", expected [" + std::to_string(m) +
+                         ", " + std::to_string(n) + "]");
+    blas::gemm(ta, tb, m, n, k, alpha, a.data(), a.shape()[1], b.data(), b.shape()[1], beta, c.data(), n);
+}
 
 /// Reductions evaluated immediately: xtensor's lazy reducers are several times slower here.
 inline constexpr auto immediate = xt::evaluation_strategy::immediate;

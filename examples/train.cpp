@@ -35,9 +35,6 @@
 #include "nn/distributed/distributed.hpp"
 #endif
 
-// OpenBLAS's thread control. Declared here because <cblas.h> clashes with xtensor-blas's declarations.
-extern "C" void openblas_set_num_threads(int num_threads);
-extern "C" int openblas_get_num_threads();
 
 namespace {
 
@@ -74,7 +71,7 @@ struct Options {
     bool standardize = true;  // x = (x - mean) / std with the training set's pixel mean and std
     std::size_t limit = 0;
     std::string resume;
-    int threads = 1;  // one BLAS thread: predictable on a shared machine, and batch 128 gains little from two
+    int threads = 1;  // one thread: predictable on a shared machine, and batch 128 gains little from two
     std::size_t keep_checkpoints = 3;
     std::size_t stop_after = 0;  // stop after this many epochs of this invocation, as if interrupted (not saved)
     bool distributed = false;    // data-parallel over mpirun's ranks (not saved: a checkpoint resumes on any number)
@@ -337,7 +334,9 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--limit", o.limit, "use only the first N training samples (0: all)")->capture_default_str();
     app.add_option("--resume", o.resume, "continue from this checkpoint (its options apply unless given again)")
         ->check(CLI::ExistingFile);
-    app.add_option("--threads", o.threads, "OpenBLAS threads (0: OpenBLAS's default, all cores)")->capture_default_str();
+    app.add_option("--threads", o.threads,
+                   "threads for large matrix products (0: deltagrad's default, DG_NUM_THREADS or all cores)")
+        ->capture_default_str();
     app.add_option("--keep-checkpoints", o.keep_checkpoints, "per-epoch checkpoints to keep (0: all)")
         ->capture_default_str();
     app.add_option("--stop-after", o.stop_after,
@@ -401,7 +400,7 @@ std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
         o.stop_after = stop_after;
     }
     validate(o);
-    if (o.threads > 0) openblas_set_num_threads(o.threads);
+    if (o.threads > 0) set_num_threads(o.threads);
     s->options = o;
 
     const nn::MlpSpec spec = nn::parse_mlp_spec(o.spec);
@@ -472,9 +471,9 @@ int train(Setup& s) {
     const Options& o = s.options;
     nn::Mlp<float>& model = *s.model;
     std::printf("%s", model.to_string().c_str());
-    std::printf("optimizer %s, lr %g, schedule %s, batch %zu, epochs %zu, l2 %g, seed %llu, BLAS threads %d\n",
+    std::printf("optimizer %s, lr %g, schedule %s, batch %zu, epochs %zu, l2 %g, seed %llu, threads %d\n",
                 s.optimizer->name().c_str(), o.lr, o.schedule.c_str(), o.batch, o.epochs, o.l2,
-                static_cast<unsigned long long>(o.seed), openblas_get_num_threads());
+                static_cast<unsigned long long>(o.seed), num_threads());
     const bool tty = examples::is_terminal(stdout);
     std::int64_t step = s.resumed.step;
     Evaluation last;

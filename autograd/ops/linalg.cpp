@@ -24,13 +24,7 @@ Array<T> gemm_array(const Array<T>& a, const Array<T>& b, bool ta, bool tb, cons
                          shape_str(shape_of(b)) + (tb ? "ᵀ" : "") + " do not align (" + std::to_string(k) +
                          " != " + std::to_string(k2) + ")");
     Array<T> c = Array<T>::from_shape({m, n});
-    if (m == 0 || n == 0) return c;
-    if (k == 0) {
-        c.fill(T(0));
-        return c;
-    }
-    SmallGemmGuard one_thread_if_small(m, n, k);
-    xt::blas::gemm(a, b, c, ta, tb);
+    gemm_into(a, ta, b, tb, c);
     return c;
 }
 

@@ -3,8 +3,6 @@
 
 #include <iostream>
 
-// OpenBLAS's own setter, declared here because <cblas.h> cannot share a translation unit with xtensor-blas.
-extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace dg::examples {
 
@@ -23,8 +21,8 @@ int Example::parse(int argc, char** argv) {
         return app.exit(e);
     }
     ensure_dir(out);
-    // The examples' matrices are small: BLAS threads only add overhead (and fight other programs for cores).
-    openblas_set_num_threads(1);
+    // The examples' matrices are small: threads only add overhead (and fight other programs for cores).
+    set_num_threads(1);
     std::cout << "== " << name << (smoke ? " (smoke)" : "") << ": " << app.get_description() << "\n";
     return -1;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
+#include "autograd/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 
@@ -43,12 +44,14 @@ void Adagrad<T>::step() {
             // clr = lr / (1 + (t - 1)*lr_decay), in double as PyTorch's Python float
             const T clr = T(o.lr() / (1.0 + double(t - 1) * o.lr_decay()));
             T* sum = s.buffers[0].data();
-            for (std::size_t k = 0; k < n; ++k) {
-                // d = g + wd*w;  sum = sum + d^2;  w = w - clr * d / (sqrt(sum) + eps)
-                const T d = grad[k] + wd * w[k];
-                sum[k] += d * d;
-                w[k] -= clr * (d / (std::sqrt(sum[k]) + eps));
-            }
+            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
+                for (std::size_t k = lo; k < hi; ++k) {
+                    // d = g + wd*w;  sum = sum + d^2;  w = w - clr * d / (sqrt(sum) + eps)
+                    const T d = grad[k] + wd * w[k];
+                    sum[k] += d * d;
+                    w[k] -= clr * (d / (std::sqrt(sum[k]) + eps));
+                }
+            });
         }
     }
 }

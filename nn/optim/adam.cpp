@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
+#include "autograd/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 
@@ -55,19 +56,21 @@ void AdamBase<T, Options>::step() {
             T* m = s.buffers[0].data();
             T* v = s.buffers[1].data();
             T* vmax = amsgrad ? s.buffers[2].data() : nullptr;
-            for (std::size_t k = 0; k < n; ++k) {
-                // (AdamW) w = w*(1 - lr*wd)          (Adam) d = g + wd*w
-                // m = beta1*m + (1 - beta1)*d;       v = beta2*v + (1 - beta2)*d^2
-                // (amsgrad) vmax = max(vmax, v), used in place of v below
-                // w = w - step_size * m / (sqrt(v)/c2 + eps)
-                w[k] *= shrink;
-                const T d = grad[k] + l2 * w[k];
-                m[k] = beta1 * m[k] + one_minus_beta1 * d;
-                v[k] = beta2 * v[k] + one_minus_beta2 * d * d;
-                T second = v[k];
-                if (amsgrad) second = vmax[k] = std::max(vmax[k], v[k]);
-                w[k] -= step_size * (m[k] / (std::sqrt(second) / c2 + eps));
-            }
+            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
+                for (std::size_t k = lo; k < hi; ++k) {
+                    // (AdamW) w = w*(1 - lr*wd)          (Adam) d = g + wd*w
+                    // m = beta1*m + (1 - beta1)*d;       v = beta2*v + (1 - beta2)*d^2
+                    // (amsgrad) vmax = max(vmax, v), used in place of v below
+                    // w = w - step_size * m / (sqrt(v)/c2 + eps)
+                    w[k] *= shrink;
+                    const T d = grad[k] + l2 * w[k];
+                    m[k] = beta1 * m[k] + one_minus_beta1 * d;
+                    v[k] = beta2 * v[k] + one_minus_beta2 * d * d;
+                    T second = v[k];
+                    if (amsgrad) second = vmax[k] = std::max(vmax[k], v[k]);
+                    w[k] -= step_size * (m[k] / (std::sqrt(second) / c2 + eps));
+                }
+            });
         }
     }
 }

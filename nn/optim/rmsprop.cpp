@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
+#include "autograd/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 
@@ -49,27 +50,29 @@ void RMSProp<T>::step() {
             T* sq = s.buffers[0].data();
             T* buf = use_momentum ? s.buffers[1].data() : nullptr;
             T* gavg = centered ? s.buffers[use_momentum ? 2 : 1].data() : nullptr;
-            for (std::size_t k = 0; k < n; ++k) {
-                // d = g + wd*w;  sq = alpha*sq + (1 - alpha)*d^2
-                // (centered) ga = alpha*ga + (1 - alpha)*d;  avg = sqrt(sq - ga^2) + eps
-                // (otherwise) avg = sqrt(sq) + eps
-                // (momentum) b = mu*b + d/avg;  w = w - lr*b      (otherwise) w = w - lr*d/avg
-                const T d = grad[k] + wd * w[k];
-                sq[k] = alpha * sq[k] + one_minus_alpha * d * d;
-                T avg;
-                if (centered) {
-                    gavg[k] = alpha * gavg[k] + one_minus_alpha * d;
-                    avg = std::sqrt(sq[k] - gavg[k] * gavg[k]) + eps;
-                } else {
-                    avg = std::sqrt(sq[k]) + eps;
+            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
+                for (std::size_t k = lo; k < hi; ++k) {
+                    // d = g + wd*w;  sq = alpha*sq + (1 - alpha)*d^2
+                    // (centered) ga = alpha*ga + (1 - alpha)*d;  avg = sqrt(sq - ga^2) + eps
+                    // (otherwise) avg = sqrt(sq) + eps
+                    // (momentum) b = mu*b + d/avg;  w = w - lr*b      (otherwise) w = w - lr*d/avg
+                    const T d = grad[k] + wd * w[k];
+                    sq[k] = alpha * sq[k] + one_minus_alpha * d * d;
+                    T avg;
+                    if (centered) {
+                        gavg[k] = alpha * gavg[k] + one_minus_alpha * d;
+                        avg = std::sqrt(sq[k] - gavg[k] * gavg[k]) + eps;
+                    } else {
+                        avg = std::sqrt(sq[k]) + eps;
+                    }
+                    if (use_momentum) {
+                        buf[k] = mu * buf[k] + d / avg;
+                        w[k] -= lr * buf[k];
+                    } else {
+                        w[k] -= lr * (d / avg);
+                    }
                 }
-                if (use_momentum) {
-                    buf[k] = mu * buf[k] + d / avg;
-                    w[k] -= lr * buf[k];
-                } else {
-                    w[k] -= lr * (d / avg);
-                }
-            }
+            });
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #include "autograd/engine.hpp"
 #include "autograd/errors.hpp"
+#include "autograd/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 
@@ -43,7 +44,9 @@ void SGD<T>::step() {
             auto [w, grad, n] = detail::param_and_grad(p, this->name());
             if (!use_momentum) {
                 // d = g + wd*w;  w = w - lr*d
-                for (std::size_t k = 0; k < n; ++k) w[k] -= lr * (grad[k] + wd * w[k]);
+                parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
+                    for (std::size_t k = lo; k < hi; ++k) w[k] -= lr * (grad[k] + wd * w[k]);
+                });
                 continue;
             }
             auto& s = this->states_[g][i];
@@ -51,15 +54,17 @@ void SGD<T>::step() {
             if (first) this->init_state(s, p, g);
             ++s.step;
             T* buf = s.buffers[0].data();
-            for (std::size_t k = 0; k < n; ++k) {
-                // d = g + wd*w
-                // b = d on the first step, else b = mu*b + (1 - dampening)*d
-                // d = d + mu*b (Nesterov) or d = b;  w = w - lr*d
-                T d = grad[k] + wd * w[k];
-                buf[k] = first ? d : mu * buf[k] + one_minus_dampening * d;
-                d = nesterov ? d + mu * buf[k] : buf[k];
-                w[k] -= lr * d;
-            }
+            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
+                for (std::size_t k = lo; k < hi; ++k) {
+                    // d = g + wd*w
+                    // b = d on the first step, else b = mu*b + (1 - dampening)*d
+                    // d = d + mu*b (Nesterov) or d = b;  w = w - lr*d
+                    T d = grad[k] + wd * w[k];
+                    buf[k] = first ? d : mu * buf[k] + one_minus_dampening * d;
+                    d = nesterov ? d + mu * buf[k] : buf[k];
+                    w[k] -= lr * d;
+                }
+            });
         }
     }
 }

@@ -37,9 +37,9 @@ BackpropResult<T> delta_backprop(const MlpParams<T>& net, const Array<T>& X, con
         detail::ensure_shape(cur.dW, params.W.shape()[0], params.W.shape()[1]);
         if (lambda != T(0)) {
             xt::noalias(cur.dW) = (lambda / m) * params.W;
-            detail::gemm(cur.delta, true, a_prev, false, cur.dW, T(1), T(1));
+            gemm_into(cur.delta, true, a_prev, false, cur.dW, T(1), T(1));
         } else {
-            detail::gemm(cur.delta, true, a_prev, false, cur.dW);
+            gemm_into(cur.delta, true, a_prev, false, cur.dW);
         }
         detail::column_sums(cur.delta, cur.db);
         if (l > 0) {

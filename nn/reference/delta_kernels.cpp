@@ -65,18 +65,10 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
 }
 
 template <class T>
-void gemm(const Array<T>& A, bool trans_a, const Array<T>& B, bool trans_b, Array<T>& C, T alpha, T beta) {
-    // The transpose flags go to BLAS: no transposed copy (dot(transpose(A), B) was 1.2× slower here).
-    SmallGemmGuard one_thread_if_small(trans_a ? A.shape()[1] : A.shape()[0], trans_b ? B.shape()[0] : B.shape()[1],
-                                       trans_a ? A.shape()[0] : A.shape()[1]);
-    xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
-}
-
-template <class T>
 void linear_forward(const Array<T>& a_prev, const LayerParams<T>& layer, Array<T>& z) {
     const std::size_t m = a_prev.shape()[0], n = layer.W.shape()[0];
     ensure_shape(z, m, n);
-    gemm(a_prev, false, layer.W, true, z);  // z = a(l−1) W(l)^T
+    gemm_into(a_prev, false, layer.W, true, z);  // z = a(l−1) W(l)^T; the flags go to BLAS, no transposed copy
     // + b(l) on every row; a plain loop (xtensor's broadcast add was 31× slower without xsimd).
     T* zp = z.data();
     const T* bp = layer.b.data();
@@ -111,7 +103,7 @@ template <class T>
 void propagate_delta(const Array<T>& delta, const Array<T>& W, const LayerParams<T>& prev, const Array<T>& z_prev,
                      const Array<T>& a_prev, Array<T>& delta_prev) {
     ensure_shape(delta_prev, delta.shape()[0], W.shape()[1]);
-    gemm(delta, false, W, false, delta_prev);  // δ(l) W(l): [m, n_out] · [n_out, n_in]
+    gemm_into(delta, false, W, false, delta_prev);  // δ(l) W(l): [m, n_out] · [n_out, n_in]
     multiply_by_derivative(prev.activation, prev.resolved_alpha(), z_prev, a_prev, delta_prev);
 }
 
@@ -140,7 +132,6 @@ T l2_penalty(const MlpParams<T>& net, T lambda, std::size_t m) {
 
 #define DG_INSTANTIATE(T)                                                                                       \
     template void validate<T>(const char*, const MlpParams<T>&, const Array<T>&, const Array<T>&, Loss, T);      \
-    template void gemm<T>(const Array<T>&, bool, const Array<T>&, bool, Array<T>&, T, T);                        \
     template void linear_forward<T>(const Array<T>&, const LayerParams<T>&, Array<T>&);                          \
     template T forward_pass<T>(const MlpParams<T>&, const Array<T>&, const Array<T>&, Loss, T,                   \
                                std::vector<Array<T>>&, std::vector<Array<T>>&, T*);                              \

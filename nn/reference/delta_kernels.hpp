@@ -37,11 +37,6 @@ void ensure_shape(Array<T>& out, std::size_t n) {
 template <class T>
 void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss, T lambda);
 
-/// C = op(A) op(B) · alpha + beta · C through BLAS, op = transpose when the flag is set. C must be sized already.
-template <class T>
-void gemm(const Array<T>& A, bool trans_a, const Array<T>& B, bool trans_b, Array<T>& C, T alpha = T(1),
-          T beta = T(0));
-
 /// z = a_prev W^T + b for one layer, z sized to [m, n_out].
 template <class T>
 void linear_forward(const Array<T>& a_prev, const LayerParams<T>& layer, Array<T>& z);

@@ -37,7 +37,7 @@ T delta_sgd_step(MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss l
                                     ws.delta[l - 1]);
         }
         const Array<T>& a_prev = l == 0 ? X : ws.a[l - 1];
-        detail::gemm(ws.delta[l], true, a_prev, false, params.W, -lr, decay);
+        gemm_into(ws.delta[l], true, a_prev, false, params.W, -lr, decay);
         detail::column_sums(ws.delta[l], ws.db[l]);
         T* b = params.b.data();
         const T* db = ws.db[l].data();

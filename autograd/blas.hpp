@@ -1,0 +1,25 @@
+// The one matrix product under every GEMM in deltagrad (autograd's ops and the delta reference): row-major
+// C = alpha·op(A)·op(B) + beta·C on raw pointers. A large product is split into parts of C, one per deltagrad
+// thread (parallel.hpp), each part one single-threaded OpenBLAS call; see parallel.hpp for why.
+// Free of xtensor on purpose: <cblas.h> cannot share a translation unit with xtensor-blas.
+#pragma once
+
+#include <cstddef>
+
+namespace dg::blas {
+
+/// Products below this many multiply-adds run whole on the calling thread: handing half of a smaller one to a
+/// worker costs more than it saves (784-100-10 at batch 16, whose largest product is 1.25 M, ran 30 % slower
+/// split; batch 64, 5 M, gains; RESULTS.md).
+inline constexpr std::size_t split_work = std::size_t(1) << 22;
+
+/// C[m×n] = alpha·op(A)·op(B) + beta·C, row-major, op(A) m×k and op(B) k×n; lda, ldb, ldc are the row strides of
+/// A, B and C as stored (A is k×m when ta). beta = 0 ignores C's old contents (NaN included). m, n or k may be 0.
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+
+/// How many parts gemm splits an m×n×k product into with `threads` threads (1: not split).
+std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads);
+
+}  // namespace dg::blas
