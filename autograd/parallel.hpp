@@ -55,8 +55,11 @@ void run(std::size_t parts, F&& f) {
     if (ctx.error) std::rethrow_exception(ctx.error);
 }
 
-/// Elementwise loops at least this long are split over the threads; a shorter one costs less than the hand-off.
-inline constexpr std::size_t split_elements = std::size_t(1) << 15;
+/// Elementwise loops at least this long (1 MiB of floats) are split over the threads. Shorter ones stay on the
+/// caller: splitting the 78k-element SGD update of a 784-100-10 MLP made its batch-1 step 1.8x slower with 2
+/// threads (the matrix products around it are too small to split, so the worker's half of the weights went
+/// back and forth between the cores' caches; RESULTS.md).
+inline constexpr std::size_t split_elements = std::size_t(1) << 18;
 
 /// Where part p of `parts` starts along [0, extent): the even split rounded to the nearest multiple of 16, so that
 /// parts of a float array own whole 64-byte cache lines (no line written by two threads). part_start(e, n, n) = e.

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "autograd/graphviz.hpp"
 #include "autograd/trace.hpp"
 #include "common/example.hpp"
 
@@ -53,19 +52,6 @@ void report(examples::Example& ex, const std::string& graph, const std::vector<R
     ex.check(worst <= 1e-12, graph + ": every hand-derived δ and gradient equals autograd's (1e-12)", detail);
 }
 
-void draw(const examples::Example& ex, const Tensord& root, const std::string& file, const std::string& title) {
-    DotOptions o;
-    o.title = title;
-    o.precision = 4;
-    std::string note;
-    try {
-        for (const auto& f : write_graph(root, ex.path(file), {"png"}, o, &note)) std::cout << "graph: " << f << "\n";
-    } catch (const Error& e) {
-        note = e.what();
-    }
-    if (!note.empty()) std::cout << "note: " << note << "\n";
-}
-
 void chain(examples::Example& ex) {
     std::cout << "\n== The chain l = h(w3·g(w2·f(w1·x + b))), with f = sigmoid, g = tanh, h = sigmoid ==\n"
               << "   x = 1.5, w1 = 0.8, b = -0.3, w2 = -1.2, w3 = 2.0\n";
@@ -103,7 +89,7 @@ void chain(examples::Example& ex) {
             {"∂l/∂w1", "δ1 · x", d1 * xv, w1.grad().item()},
             {"∂l/∂b", "δ1", d1, b.grad().item()}});
     std::cout << "\nbackward trace (the engine's visit order; #k names the node step k visited):\n" << trace.table();
-    draw(ex, l, "chain", "chain l = h(w3 g(w2 f(w1 x + b))), f = sigmoid, g = tanh, h = sigmoid");
+    ex.graph(l, "chain", "chain l = h(w3 g(w2 f(w1 x + b))), f = sigmoid, g = tanh, h = sigmoid");
 }
 
 void diamond(examples::Example& ex) {
@@ -158,7 +144,7 @@ void diamond(examples::Example& ex) {
             {"∂l/∂b1", "δ1", d1, b1.grad().item()}});
     std::cout << "\nbackward trace (a1's sigmoid is visited once, after both paths have added into its gradient):\n"
               << trace.table();
-    draw(ex, l, "diamond", "diamond l = f(w4 f(w2 a1 + b2) + w5 f(w3 a1 + b3) + b), a1 = f(w1 x + b1), f = sigmoid");
+    ex.graph(l, "diamond", "diamond l = f(w4 f(w2 a1 + b2) + w5 f(w3 a1 + b3) + b), a1 = f(w1 x + b1), f = sigmoid");
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <unordered_set>
 
-#include "autograd/graphviz.hpp"
 #include "autograd/trace.hpp"
 #include "common/example.hpp"
 
@@ -86,18 +85,6 @@ std::size_t op_count(const Tensord& root) {
     return ops;
 }
 
-void draw(const examples::Example& ex, const Tensord& root, const std::string& file, const std::string& title) {
-    DotOptions o;
-    o.title = title;
-    std::string note;
-    try {
-        for (const auto& f : write_graph(root, ex.path(file), {"png"}, o, &note)) std::cout << "graph: " << f << "\n";
-    } catch (const Error& e) {
-        note = e.what();
-    }
-    if (!note.empty()) std::cout << "note: " << note << "\n";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,7 +126,7 @@ int main(int argc, char** argv) {
     // Exported before backward: values only.
     ScalarNet s1;
     MatrixNet m1;
-    draw(ex, s1.loss(1, 1), "scalar_graph", "2-2-1 sigmoid MLP, one sample: one 0-d tensor per weight");
-    draw(ex, m1.loss(1, 1), "matrix_graph", "the same MLP, one sample: matrices and dg::linear");
+    ex.graph(s1.loss(1, 1), "scalar_graph", "2-2-1 sigmoid MLP, one sample: one 0-d tensor per weight");
+    ex.graph(m1.loss(1, 1), "matrix_graph", "the same MLP, one sample: matrices and dg::linear");
     return ex.finish();
 }

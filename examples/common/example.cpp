@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "autograd/graphviz.hpp"
+
 
 namespace dg::examples {
 
@@ -28,6 +30,18 @@ int Example::parse(int argc, char** argv) {
 }
 
 std::string Example::path(const std::string& file) const { return out + "/" + file; }
+
+void Example::graph(const Tensord& root, const std::string& file, const std::string& title) const {
+    DotOptions o;
+    o.title = title;
+    std::string note;
+    try {
+        for (const auto& f : write_graph(root, path(file), {"png"}, o, &note)) std::cout << "graph: " << f << "\n";
+    } catch (const Error& e) {
+        note = e.what();
+    }
+    if (!note.empty()) std::cout << "note: " << note << "\n";
+}
 
 void Example::plot(const Chart& chart, const std::string& file, int width, int height) const {
     if (plot_png(chart, path(file), width, height)) std::cout << "picture: " << path(file) << "\n";

@@ -33,6 +33,8 @@ public:
     void heatmap(const std::string& title, const std::vector<double>& xs, const std::vector<double>& ys,
                  const std::vector<std::vector<double>>& grid, const std::vector<Series>& points,
                  const std::string& file) const;
+    /// Draws the graph behind `root` into path(file).png (graphviz) and prints where it went, or why it could not.
+    void graph(const Tensord& root, const std::string& file, const std::string& title) const;
 
     /// Records a result check: printed as "check: <what> ... ok" or "FAILED (<detail>)". In --smoke mode a
     /// failed check makes finish() return 1; in a full run it is reported the same way.

@@ -11,7 +11,8 @@ using namespace dg;
 
 namespace {
 
-// Fixed weights (W1 [2 out, 2 in], PyTorch's layout) and the four XOR points.
+// Fixed weights (W1 [2 out, 2 in], PyTorch's layout) and the four XOR points. The same numbers as
+// examples/two_granularities.cpp, repeated on purpose: an edit of the example must not change what is tested.
 const double W1[2][2] = {{0.15, -0.25}, {0.35, 0.45}};
 const double B1[2] = {0.1, -0.2};
 const double W2[2] = {0.6, -0.4};
