@@ -49,7 +49,7 @@ void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double 
 
 std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads) {
     if (threads <= 1) return 1;
-    // Each factor below split_work (2^22) first, so that no product overflows.
+    // Each factor below split_work (2^23) first, so that no product overflows.
     const bool small = m < split_work && n < split_work && k < split_work && m * n * k < split_work;
     if (small) return 1;
     const std::size_t along = std::max(m, n);

@@ -35,11 +35,13 @@ struct WithThreads {
 Array<double> loop_product(const Array<double>& a, bool ta, const Array<double>& b, bool tb) {
     const std::size_t m = ta ? a.shape()[1] : a.shape()[0], k = ta ? a.shape()[0] : a.shape()[1];
     const std::size_t n = tb ? b.shape()[0] : b.shape()[1];
+    const double *pa = a.data(), *pb = b.data();
     Array<double> c = Array<double>::from_shape({m, n});
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) {
             double s = 0;
-            for (std::size_t l = 0; l < k; ++l) s += (ta ? a(l, i) : a(i, l)) * (tb ? b(j, l) : b(l, j));
+            for (std::size_t l = 0; l < k; ++l)
+                s += (ta ? pa[l * m + i] : pa[i * k + l]) * (tb ? pb[j * k + l] : pb[l * n + j]);
             c(i, j) = s;
         }
     return c;
@@ -116,7 +118,7 @@ TEST(Threads, SplitProductsEqualTheLoopForEveryTransposeAndDirection) {
     Generator gen(11);
     // [m, n, k]: split by rows (m >= n), by columns (n > m), with extents that are not multiples of 16, and one
     // below the split threshold.
-    const std::vector<std::array<std::size_t, 3>> sizes = {{300, 40, 400}, {35, 290, 450}, {129, 129, 260}, {8, 9, 10}};
+    const std::vector<std::array<std::size_t, 3>> sizes = {{300, 40, 800}, {35, 290, 900}, {129, 129, 520}, {8, 9, 10}};
     for (const auto& [m, n, k] : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true}) {
