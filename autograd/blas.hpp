@@ -11,7 +11,7 @@ namespace dg::blas {
 /// Products below this many multiply-adds run whole on the calling thread: handing half of a smaller one to a
 /// worker costs more than it saves. Measured on a 784-100-10 step with 2 threads (RESULTS.md): at batch 16 (largest
 /// product 1.25 M) splitting made the step 30 % slower, at batch 64 (5 M) 2-7 % slower; at batch 256 (20 M) the
-/// step runs 1.3-1.4x faster than on one thread.
+/// step runs 1.4-1.5x faster than on one thread.
 inline constexpr std::size_t split_work = std::size_t(1) << 23;
 
 /// C[m×n] = alpha·op(A)·op(B) + beta·C, row-major, op(A) m×k and op(B) k×n; lda, ldb, ldc are the row strides of

@@ -1,8 +1,8 @@
 // deltagrad's own threads: how many it uses, and the one way it runs work on them.
-// Why its own and not OpenBLAS's: on this project's shapes (a 784-100-10 MLP at batch 256) OpenBLAS's threaded
-// GEMM gains 1.3-1.5x from a second core, while two single-threaded GEMMs on halves of the output gain 1.9x
-// (benchmarks/RESULTS.md). So deltagrad splits large products itself and runs every BLAS call on one OpenBLAS
-// thread (autograd/blas.hpp).
+// Why its own and not OpenBLAS's: on this project's shapes (a 784-100-10 MLP at batch 256-1024) OpenBLAS's
+// threaded GEMM gains 1.3-1.5x from a second core, while two single-threaded GEMMs on halves of the output gain
+// 1.7-1.9x (benchmarks/gemm_threads_bench, RESULTS.md). So deltagrad splits large products itself and runs every
+// BLAS call on one OpenBLAS thread (autograd/blas.hpp).
 #pragma once
 
 #include <cstddef>
