@@ -72,6 +72,17 @@ foreach(example gates perceptron linear_regression logistic_regression xor_mlp d
   endif()
 endforeach()
 
+# "name|command line" -> the name, and the command line as an argument list.
+function(split_run run name_var args_var)
+  string(FIND "${run}" "|" bar)
+  string(SUBSTRING "${run}" 0 ${bar} name)
+  math(EXPR bar "${bar} + 1")
+  string(SUBSTRING "${run}" ${bar} -1 command_line)
+  separate_arguments(args UNIX_COMMAND "${command_line}")
+  set(${name_var} "${name}" PARENT_SCOPE)
+  set(${args_var} "${args}" PARENT_SCOPE)
+endfunction()
+
 # ---- bpcheck (the three-way gradient check tool): a few configurations, JSON, errors, a --save/--against trip ----
 if(TARGET bpcheck)
   set(bpcheck_runs
@@ -80,11 +91,7 @@ if(TARGET bpcheck)
     "bce_elu_float|--spec 5-4-3-1:elu --loss bce --batch 3 --seed 3 --dtype float"
     "mse_half_softplus_sampled|--spec 20-16-4:softplus --loss mse-half --batch 8 --fd-max 20")
   foreach(run ${bpcheck_runs})
-    string(FIND "${run}" "|" bar)
-    string(SUBSTRING "${run}" 0 ${bar} name)
-    math(EXPR bar "${bar} + 1")
-    string(SUBSTRING "${run}" ${bar} -1 command_line)
-    separate_arguments(args UNIX_COMMAND "${command_line}")
+    split_run("${run}" name args)
     add_test(NAME tools.bpcheck.${name} COMMAND bpcheck ${args})
     set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60 PASS_REGULAR_EXPRESSION "PASS: ")
   endforeach()
@@ -98,11 +105,7 @@ if(TARGET bpcheck)
     "bad_head|--spec 4-5-3:tanh:sigmoid-out --loss softmax-ce"
     "missing_fixture|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors")
   foreach(run ${bpcheck_bad_runs})
-    string(FIND "${run}" "|" bar)
-    string(SUBSTRING "${run}" 0 ${bar} name)
-    math(EXPR bar "${bar} + 1")
-    string(SUBSTRING "${run}" ${bar} -1 command_line)
-    separate_arguments(args UNIX_COMMAND "${command_line}")
+    split_run("${run}" name args)
     add_test(NAME tools.bpcheck.${name} COMMAND sh -c "\"$0\" \"$@\"; test $? -eq 2" $<TARGET_FILE:bpcheck> ${args})
     set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60)
   endforeach()
