@@ -53,7 +53,8 @@ std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads)
     const bool small = m < split_work && n < split_work && k < split_work && m * n * k < split_work;
     if (small) return 1;
     const std::size_t along = std::max(m, n);
-    return std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(threads), along / 16));  // parts of >= 16
+    // At least part_unit rows or columns per part.
+    return std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(threads), along / parallel::part_unit));
 }
 
 template <class T>
@@ -74,7 +75,7 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
     OneBlasThread one_blas_thread;
     if (parts == 1) return call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     // Split C along its longer side: rows take rows of op(A), columns take columns of op(B). Parts start at
-    // multiples of 16 (parallel::part_start): no cache line of C is written by two threads.
+    // multiples of parallel::part_unit: no cache line of C is written by two threads.
     const bool by_rows = m >= n;
     const std::size_t extent = by_rows ? m : n;
     parallel::run(parts, [&](std::size_t p) {

@@ -171,11 +171,10 @@ void set_num_threads(int threads) {
 namespace parallel {
 
 std::size_t part_start(std::size_t extent, std::size_t parts, std::size_t p) {
-    constexpr std::size_t unit = 16;
     if (p == 0) return 0;
     if (p >= parts) return extent;
     const std::size_t even = extent * p / parts;
-    return std::min(extent, (even + unit / 2) / unit * unit);
+    return std::min(extent, (even + part_unit / 2) / part_unit * part_unit);
 }
 
 void run_parts(std::size_t parts, void (*fn)(void*, std::size_t), void* ctx) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 namespace dg {
@@ -38,7 +39,7 @@ void run_parts(std::size_t parts, void (*fn)(void* ctx, std::size_t part), void*
 template <class F>
 void run(std::size_t parts, F&& f) {
     struct Ctx {
-        F* f;
+        std::remove_reference_t<F>* f;  // F is a reference type when run() is given a named callable
         std::mutex lock;  // taken only when a part throws
         std::exception_ptr error;
     };
@@ -61,8 +62,12 @@ void run(std::size_t parts, F&& f) {
 /// back and forth between the cores' caches; RESULTS.md).
 inline constexpr std::size_t split_elements = std::size_t(1) << 18;
 
-/// Where part p of `parts` starts along [0, extent): the even split rounded to the nearest multiple of 16, so that
-/// parts of a float array own whole 64-byte cache lines (no line written by two threads). part_start(e, n, n) = e.
+/// Parts start at multiples of this many elements: a part of a float array owns whole 64-byte cache lines (no line
+/// written by two threads), and a part of a matrix product whole blocks of OpenBLAS's 16-wide kernels.
+inline constexpr std::size_t part_unit = 16;
+
+/// Where part p of `parts` starts along [0, extent): the even split rounded to the nearest multiple of part_unit.
+/// part_start(e, n, n) = e.
 std::size_t part_start(std::size_t extent, std::size_t parts, std::size_t p);
 
 /// Calls f(lo, hi) on contiguous ranges covering [0, n): one range per thread when n >= split_elements, else

@@ -35,7 +35,6 @@
 #include "nn/distributed/distributed.hpp"
 #endif
 
-
 namespace {
 
 using dg::examples::argmax_row;

@@ -5,7 +5,6 @@
 
 #include "autograd/graphviz.hpp"
 
-
 namespace dg::examples {
 
 Example::Example(std::string name_, const std::string& description)

@@ -88,6 +88,14 @@ TEST(Threads, EveryPartRunsOnceAndPartZeroOnTheCaller) {
     EXPECT_EQ(part0, std::this_thread::get_id());
 }
 
+TEST(Threads, ANamedCallableIsTakenByReference) {
+    WithThreads two(2);
+    std::atomic<int> calls{0};
+    const auto count = [&](std::size_t) { ++calls; };
+    parallel::run(2, count);  // an lvalue: run's F is a reference type
+    EXPECT_EQ(calls.load(), 2);
+}
+
 TEST(Threads, ANestedRunRunsOnItsCaller) {
     WithThreads two(2);
     std::atomic<int> inner{0};
