@@ -11,12 +11,14 @@
 
 #include "autograd/broadcast.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
 
 namespace dg {
 
 namespace {
 thread_local bool grad_mode = true;
 thread_local bool anomaly_mode = false;
+thread_local bool updates_in_pass = false;  // the running backward applies UpdateInBackward registrations
 thread_local std::vector<std::size_t> scope_lengths;  // length of current_path before each open scope
 thread_local std::string current_path;
 thread_local std::string backward_context;  // "sqrt (created in head)" while that node's backward runs
@@ -128,6 +130,7 @@ std::vector<std::shared_ptr<Node<T>>> topological_order(const std::vector<Tensor
         Node<T>* r = root.node();
         if (r->visit_mark == mark) continue;
         r->visit_mark = mark;
+        r->consumers = 0;
         stack.emplace_back(r, 0);
         owners.push_back(root.node_ptr());
         while (!stack.empty()) {
@@ -135,11 +138,14 @@ std::vector<std::shared_ptr<Node<T>>> topological_order(const std::vector<Tensor
             if (next < node->inputs.size()) {
                 const Tensor<T>& in = node->inputs[next++];
                 Node<T>* child = in.node();
-                if (in.requires_grad() && child->visit_mark != mark) {
+                if (!in.requires_grad()) continue;
+                if (child->visit_mark != mark) {
                     child->visit_mark = mark;
+                    child->consumers = 0;
                     stack.emplace_back(child, 0);
                     owners.push_back(in.node_ptr());
                 }
+                ++child->consumers;
             } else {
                 order.push_back(std::move(owners.back()));
                 owners.pop_back();
@@ -180,6 +186,21 @@ void accumulate_grad(Node<T>& node, Tensor<T>& g, bool create_graph) {
         else xt::noalias(v) += g.value();
         ++node.grad.node()->version;
     }
+}
+
+/// UpdateInBackward's update of a leaf with its complete gradient: value ← decay·value − lr·g.
+template <class T>
+void apply_update(Node<T>& node, const Tensor<T>& g) {
+    if (!equal_shapes(node.value, g.value()))
+        throw ShapeError("backward: gradient of shape " + shape_str(g.shape()) + " for a leaf of shape " +
+                         shape_str(shape_of(node.value)) + " updated in backward");
+    const T lr = node.update.lr, decay = node.update.decay;
+    T* v = node.value.data();
+    const T* d = g.value().data();
+    parallel::for_range(node.value.size(), [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t k = lo; k < hi; ++k) v[k] = decay * v[k] - lr * d[k];
+    });
+    ++node.version;
 }
 
 template <class T>
@@ -224,6 +245,11 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
     }
 
     GradModeGuard mode(create_graph);
+    struct UpdatesFlag {
+        bool previous = updates_in_pass;
+        ~UpdatesFlag() { updates_in_pass = previous; }
+    } flag;
+    updates_in_pass = !create_graph && !capture;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node<T>& node = **it;
         if (!node.pending.defined()) continue;
@@ -241,6 +267,8 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
         if (capture) {
             for (std::size_t k = 0; k < capture->size(); ++k)
                 if ((*capture)[k].node() == &node) accumulate((*captured)[k], g);
+        } else if (updates_in_pass && node.update.on) {
+            apply_update(node, g);
         } else if (node.is_leaf() || node.retains_grad) {
             accumulate_grad(node, g, create_graph);
         }
@@ -318,7 +346,39 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
     return grad<T>(outputs, inputs, grad_outputs, create_graph, create_graph, allow_unused);
 }
 
+template <class T>
+UpdateInBackward<T>::~UpdateInBackward() {
+    for (auto& leaf : leaves_) leaf.node()->update = InBackwardUpdate<T>{};
+}
+
+template <class T>
+void UpdateInBackward<T>::add(const Tensor<T>& leaf, T lr, T decay) {
+    if (!leaf.defined() || !leaf.is_leaf() || !leaf.requires_grad())
+        throw GraphError("UpdateInBackward: expected a leaf tensor that requires grad");
+    if (!std::isfinite(lr) || !std::isfinite(decay))
+        throw ValueError("UpdateInBackward: lr and decay must be finite (got lr " + std::to_string(lr) + ", decay " +
+                         std::to_string(decay) + ")");
+    Node<T>& node = *leaf.node();
+    if (node.update.on) throw GraphError("UpdateInBackward: the leaf (shape " + shape_str(leaf.shape()) +
+                                         ") is registered already");
+    node.update = InBackwardUpdate<T>{true, lr, decay};
+    leaves_.push_back(leaf);
+}
+
+namespace detail {
+template <class T>
+const InBackwardUpdate<T>* direct_update(const Tensor<T>& w) {
+    const Node<T>* node = w.node();
+    if (!updates_in_pass || !node || !node->update.on || node->consumers != 1 || !node->hooks.empty() ||
+        anomaly_mode || trace_sink<T>())
+        return nullptr;
+    return &node->update;
+}
+}  // namespace detail
+
 #define DG_INSTANTIATE(T)                                                                                        \
+    template class UpdateInBackward<T>;                                                                          \
+    template const InBackwardUpdate<T>* detail::direct_update(const Tensor<T>&);                                 \
     template Tensor<T> record(Array<T>, std::vector<Tensor<T>>, const char*, BackwardFn<T>, Saves);              \
     template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
     template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \

@@ -128,4 +128,42 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
                             const std::vector<Tensor<T>>& grad_outputs, bool retain_graph, bool create_graph,
                             bool allow_unused);
 
+/// The SGD update fused into backward. While a guard lives, backward() applies the gradient it computes for
+/// each added leaf to the leaf's value, value ← decay·value − lr·g, instead of storing it in .grad. Where the
+/// leaf is the weight of a single linear op, that op's weight-gradient GEMM writes the update straight into
+/// the value (α = −lr, β = decay), as the delta reference's step does: no gradient buffer, and with several
+/// threads each thread updates the part of W it just computed.
+///
+/// Why it is exact: a leaf comes after every node that reads it in the reverse topological order, so all of
+/// them have used its old value when it changes. The result equals backward() followed by the update, up to
+/// rounding. grad() and create_graph backward passes ignore the guard and return or store gradients as usual.
+/// Optimizers use it through backward_and_step().
+template <class T>
+class UpdateInBackward {
+public:
+    UpdateInBackward() = default;
+    ~UpdateInBackward();  // removes every registration, also when backward threw
+    UpdateInBackward(const UpdateInBackward&) = delete;
+    UpdateInBackward& operator=(const UpdateInBackward&) = delete;
+
+    /// Registers `leaf` (GraphError unless it is a leaf that requires grad and is not registered already;
+    /// ValueError unless lr and decay are finite).
+    void add(const Tensor<T>& leaf, T lr, T decay = T(1));
+
+private:
+    std::vector<Tensor<T>> leaves_;
+};
+
+template <class T>
+struct InBackwardUpdate;
+
+namespace detail {
+/// For a backward function: the update registered for leaf `w` when the function may apply it itself (the
+/// pass applies updates, `w` has one consumer in the graph, no hooks, no anomaly check or trace watching its
+/// gradient); otherwise null, and the function returns w's gradient as usual. The function must have
+/// finished reading w's value, and must bump its version after writing it.
+template <class T>
+const InBackwardUpdate<T>* direct_update(const Tensor<T>& w);
+}  // namespace detail
+
 }  // namespace dg

@@ -23,6 +23,15 @@ using BackwardFn = std::function<std::vector<Tensor<T>>(const std::vector<Tensor
 
 inline constexpr std::uint64_t not_saved = std::numeric_limits<std::uint64_t>::max();
 
+/// An SGD update that backward applies to a leaf as its gradient arrives: value ← decay·value − lr·g
+/// (UpdateInBackward in engine.hpp registers it).
+template <class T>
+struct InBackwardUpdate {
+    bool on = false;
+    T lr = T(0);
+    T decay = T(1);
+};
+
 template <class T>
 struct Node {
     Array<T> value;
@@ -38,10 +47,12 @@ struct Node {
     xt::svector<std::uint64_t, 4> saved_versions;  // per input: version when recorded, or not_saved (inline up to 4)
     bool saves_output = false;       // the backward reads this node's own value
     std::vector<typename Tensor<T>::Hook> hooks;
+    InBackwardUpdate<T> update;      // leaves only: applied by backward instead of storing .grad
 
     // Engine scratch, valid during one backward pass.
     Tensor<T> pending;               // gradient accumulated so far from this node's consumers
     std::uint64_t visit_mark = 0;
+    std::uint32_t consumers = 0;     // edges into this node from the nodes being backpropagated
 
     Node() = default;
     explicit Node(Array<T>&& v) : value(std::move(v)) {}  // by rvalue: moving an xarray copies its shape vectors

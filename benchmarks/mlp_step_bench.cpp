@@ -1,6 +1,7 @@
 // One full MLP training step (forward, softmax cross-entropy, backward, SGD update, zero_grad) through autograd,
 // and the same step computed by the delta reference (delta_sgd_step: the allocation-free floor), in float and
-// double, reported as samples/s. Names: <type>/<impl>/<spec>/b<batch>, e.g. f32/ours/784-100-10:sigmoid/b256;
+// double, reported as samples/s. Names: <type>/<impl>/<spec>/b<batch>, e.g. f32/ours/784-100-10:sigmoid/b256,
+// where impl is ours (backward, then step), fused (backward_and_step) or floor;
 // benchmarks/compare and torch_bench.cpp use the same names so rows line up.
 #include <benchmark/benchmark.h>
 
@@ -60,8 +61,9 @@ void set_rate(benchmark::State& state, std::size_t batch) {
         benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Autograd: what a user writes.
-template <class T>
+// Autograd: what a user writes. `fused` steps with opt.backward_and_step(loss) (the SGD update inside backward,
+// in the weight-gradient GEMMs) instead of loss.backward(); opt.step().
+template <class T, bool fused>
 void ours(benchmark::State& state, Workload w) {
     dg::Generator gen(42);
     dg::nn::Mlp<T> model(w.spec, gen);
@@ -70,8 +72,12 @@ void ours(benchmark::State& state, Workload w) {
     Batch<T> data = make_batch<T>(w.batch, sizes.front(), sizes.back(), gen);
     for (auto _ : state) {
         dg::Tensor<T> loss = dg::nn::cross_entropy(model(data.x), data.target);
-        loss.backward();
-        opt.step();
+        if constexpr (fused) {
+            opt.backward_and_step(loss);
+        } else {
+            loss.backward();
+            opt.step();
+        }
         opt.zero_grad();
         benchmark::DoNotOptimize(loss.item());
     }
@@ -108,8 +114,10 @@ template <class T>
 void register_all(const char* type) {
     for (const Workload& w : workloads()) {
         const std::string suffix = std::string("/") + w.spec + "/b" + std::to_string(w.batch);
-        for (auto* b : {benchmark::RegisterBenchmark((std::string(type) + "/ours" + suffix).c_str(), ours<T>, w),
-                        benchmark::RegisterBenchmark((std::string(type) + "/floor" + suffix).c_str(), floor_step<T>, w)}) {
+        const std::string prefix = std::string(type) + "/";
+        for (auto* b : {benchmark::RegisterBenchmark((prefix + "ours" + suffix).c_str(), ours<T, false>, w),
+                        benchmark::RegisterBenchmark((prefix + "fused" + suffix).c_str(), ours<T, true>, w),
+                        benchmark::RegisterBenchmark((prefix + "floor" + suffix).c_str(), floor_step<T>, w)}) {
             b->Unit(benchmark::kMicrosecond);
             if (real_time()) b->UseRealTime();
         }

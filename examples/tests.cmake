@@ -1,5 +1,6 @@
 
-# ---- train (the main program): smoke run, bad options, and --resume matching an uninterrupted run ----
+# ---- train (the main program): smoke run, bad options, --resume matching an uninterrupted run, diagnostics, and
+# SGD updated inside backward matching backward-then-step ----
 if(TARGET train)
   # The checks as one small script in the build folder: train_test.sh <train> <folder> smoke|bad|resume.
   file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh [=[
@@ -52,9 +53,25 @@ diagnostics)
   head -1 "$dir/out/diagnostics.csv" | grep -q "^epoch,layer,activation,delta_norm,grad_norm,update_ratio,dead_relu,saturated,flag$"
   test "$(grep -c '^[12],[123],' "$dir/out/diagnostics.csv")" -eq 6
   grep -q '^2,1,sigmoid,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,,[0-9.]*,' "$dir/out/diagnostics.csv" ;;
+sgd_in_backward)
+  # --optimizer sgd updates inside backward (backward_and_step); --diagnostics needs the gradients and takes
+  # backward, then step. Both must train the same: losses within 1e-5 relative (rounding), accuracies equal.
+  set -e
+  args="--limit 1000 --epochs 2 --spec 784-32-10:sigmoid --optimizer sgd --lr 0.1"
+  "$train" $args --out "$dir/fused" > /dev/null
+  "$train" $args --diagnostics --out "$dir/plain" > /dev/null
+  cat "$dir/fused/metrics.csv" "$dir/plain/metrics.csv"
+  paste -d, "$dir/fused/metrics.csv" "$dir/plain/metrics.csv" | awk -F, 'NR > 1 {
+    n = NF / 2
+    for (i = 2; i <= 5; i++) {
+      d = $i - $(i + n); if (d < 0) d = -d
+      if (d > 1e-5 * ($(i + n) < 0 ? -$(i + n) : $(i + n)) + 1e-7) { print "FAIL: column " i " of epoch " $1; bad = 1 }
+    }
+    rows++
+  } END { exit bad || rows != 2 }' ;;
 esac
 ]=])
-  foreach(check smoke bad resume diagnostics)
+  foreach(check smoke bad resume diagnostics sgd_in_backward)
     add_test(NAME examples.train.${check}
       COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
               ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})

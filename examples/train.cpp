@@ -497,14 +497,22 @@ int train(Setup& s) {
             // Distributed, only rank 0 adds the penalty: its gradient λ/m0·W, weighted m0/global by the allreduce,
             // is the single-process λ/global·W.
             if (o.l2 > 0 && s.is_root()) loss = loss + nn::l2_penalty(model, o.l2, b.size());
-            loss.backward();
-            if (diagnostics) diagnostics->before_step();
+            bool needs_gradients = diagnostics != nullptr;  // diagnostics read them, data parallelism sums them
 #ifdef DELTAGRAD_HAVE_MPI
-            if (s.ddp) s.ddp->step(b.size(), global.size());
-            else
+            needs_gradients = needs_gradients || s.ddp;
 #endif
-            s.optimizer->step();
-            if (diagnostics) diagnostics->after_step();
+            if (!needs_gradients) {
+                s.optimizer->backward_and_step(loss);  // SGD updates inside backward, in the gradient GEMMs
+            } else {
+                loss.backward();
+                if (diagnostics) diagnostics->before_step();
+#ifdef DELTAGRAD_HAVE_MPI
+                if (s.ddp) s.ddp->step(b.size(), global.size());
+                else
+#endif
+                s.optimizer->step();
+                if (diagnostics) diagnostics->after_step();
+            }
             if (s.schedule) s.schedule->step();
             ++step;
             if (!std::isfinite(batch_loss))

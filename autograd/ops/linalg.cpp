@@ -1,5 +1,6 @@
 // Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it,
 // and the fused fully connected layer y = x·Wᵀ + b.
+#include "autograd/node.hpp"
 #include "autograd/ops/op_util.hpp"
 
 namespace dg {
@@ -40,7 +41,15 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
                          const Tensor<T>& B = in[1];
                          Tensor<T> ga, gb;
                          if (A.requires_grad()) ga = ta ? gemm(B, g, tb, true) : gemm(g, B, false, !tb);
-                         if (B.requires_grad()) gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
+                         if (const InBackwardUpdate<T>* u = detail::direct_update(B)) {
+                             // Fused SGD (UpdateInBackward), as in linear: B ← decay·B − lr·gB in gB's GEMM.
+                             Node<T>& b = *B.node();
+                             if (tb) gemm_into(g.value(), true, A.value(), ta, b.value, -u->lr, u->decay);
+                             else gemm_into(A.value(), !ta, g.value(), false, b.value, -u->lr, u->decay);
+                             ++b.version;
+                         } else if (B.requires_grad()) {
+                             gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
+                         }
                          return Grads<T>{ga, gb};
                      });
 }
@@ -97,7 +106,15 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          Grads<T> grads(3);
                          if (in[0].requires_grad()) grads[0] = gemm(g, in[1], false, false);
-                         if (in[1].requires_grad()) grads[1] = gemm(g, in[0], true, false);
+                         if (const InBackwardUpdate<T>* u = detail::direct_update(in[1])) {
+                             // Fused SGD (UpdateInBackward): W ← decay·W − lr·gᵀ·x in the gradient's own
+                             // GEMM. gx above has read the old W.
+                             Node<T>& w = *in[1].node();
+                             gemm_into(g.value(), true, in[0].value(), false, w.value, -u->lr, u->decay);
+                             ++w.version;
+                         } else if (in[1].requires_grad()) {
+                             grads[1] = gemm(g, in[0], true, false);
+                         }
                          if (in[2].requires_grad()) grads[2] = sum(g, 0);
                          return grads;
                      },

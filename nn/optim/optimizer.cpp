@@ -12,6 +12,12 @@
 namespace dg::optim {
 
 template <class T>
+void Optimizer<T>::backward_and_step(const Tensor<T>& loss) {
+    loss.backward();
+    step();
+}
+
+template <class T>
 void Optimizer<T>::zero_grad() {
     for (auto& group : params_)
         for (auto& p : group) p.zero_grad();

@@ -69,6 +69,21 @@ void SGD<T>::step() {
     }
 }
 
+template <class T>
+void SGD<T>::backward_and_step(const Tensor<T>& loss) {
+    UpdateInBackward<T> in_backward;
+    for (std::size_t g = 0; g < this->params_.size(); ++g) {
+        const SGDOptions& o = this->options_[g];
+        if (o.momentum() != 0.0) continue;  // the momentum buffer needs the whole gradient: step() does it
+        // w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g
+        const T lr = T(o.lr()), decay = T(1) - lr * T(o.weight_decay());
+        for (const Tensor<T>& p : this->params_[g])
+            if (!p.has_grad()) in_backward.add(p, lr, decay);  // an earlier gradient must join this one: step()
+    }
+    loss.backward();
+    step();
+}
+
 template class SGD<float>;
 template class SGD<double>;
 

@@ -26,6 +26,10 @@ class SGD : public GroupedOptimizer<T, SGDOptions> {
 public:
     SGD(std::vector<Tensor<T>> params, SGDOptions options);
     void step() override;
+    /// Groups without momentum are updated inside backward (UpdateInBackward: for a linear layer's weight the
+    /// update is the gradient GEMM itself, as in the delta reference's step), and their parameters keep no
+    /// .grad. Momentum groups, and parameters that already hold a gradient, get the usual step() afterwards.
+    void backward_and_step(const Tensor<T>& loss) override;
 
 protected:
     std::vector<std::string> state_keys(std::size_t group) const override;
