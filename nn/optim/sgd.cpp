@@ -78,7 +78,8 @@ void SGD<T>::backward_and_step(const Tensor<T>& loss) {
         // w − lr·(g + wd·w) = (1 − lr·wd)·w − lr·g
         const T lr = T(o.lr()), decay = T(1) - lr * T(o.weight_decay());
         for (const Tensor<T>& p : this->params_[g])
-            if (!p.has_grad()) in_backward.add(p, lr, decay);  // an earlier gradient must join this one: step()
+            // A parameter holding an earlier gradient is left to step(), which adds the two; a frozen one is skipped.
+            if (p.requires_grad() && !p.has_grad()) in_backward.add(p, lr, decay);
     }
     loss.backward();
     step();

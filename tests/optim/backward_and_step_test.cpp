@@ -100,3 +100,14 @@ TYPED_TEST(BackwardAndStepTest, MomentumStepCountAdvances) {
     EXPECT_EQ(opt.step_count(0, 0), 1);
     EXPECT_TRUE(p[0].has_grad());  // momentum groups keep the ordinary path and its .grad
 }
+
+TYPED_TEST(BackwardAndStepTest, FrozenParameterIsLeftAlone) {
+    using T = TypeParam;
+    auto p = make_params<T>();
+    SGD<T> opt(p, SGDOptions(0.5));
+    p[0].set_requires_grad(false);
+    const auto frozen = values(p[0]), trained = values(p[2]);
+    opt.backward_and_step(loss_of(p, 0));
+    EXPECT_EQ(values(p[0]), frozen);
+    EXPECT_NE(values(p[2]), trained);
+}
