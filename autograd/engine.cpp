@@ -367,18 +367,20 @@ void UpdateInBackward<T>::add(const Tensor<T>& leaf, T lr, T decay) {
 
 namespace detail {
 template <class T>
-const InBackwardUpdate<T>* direct_update(const Tensor<T>& w) {
-    const Node<T>* node = w.node();
+bool update_by_gemm(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb) {
+    Node<T>* node = w.node();
     if (!updates_in_pass || !node || !node->update.on || node->consumers != 1 || !node->hooks.empty() ||
         anomaly_mode || trace_sink<T>())
-        return nullptr;
-    return &node->update;
+        return false;
+    gemm_into(a, ta, b, tb, node->value, -node->update.lr, node->update.decay);
+    ++node->version;
+    return true;
 }
 }  // namespace detail
 
 #define DG_INSTANTIATE(T)                                                                                        \
     template class UpdateInBackward<T>;                                                                          \
-    template const InBackwardUpdate<T>* detail::direct_update(const Tensor<T>&);                                 \
+    template bool detail::update_by_gemm(const Tensor<T>&, const Array<T>&, bool, const Array<T>&, bool);        \
     template Tensor<T> record(Array<T>, std::vector<Tensor<T>>, const char*, BackwardFn<T>, Saves);              \
     template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
     template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \

@@ -130,9 +130,10 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
 
 /// The SGD update fused into backward. While a guard lives, backward() applies the gradient it computes for
 /// each added leaf to the leaf's value, value ← decay·value − lr·g, instead of storing it in .grad. Where the
-/// leaf is the weight of a single linear op, that op's weight-gradient GEMM writes the update straight into
-/// the value (α = −lr, β = decay), as the delta reference's step does: no gradient buffer, and with several
-/// threads each thread updates the part of W it just computed.
+/// leaf is the weight of a linear op (or the right operand of a matmul) and feeds nothing else, that op's
+/// weight-gradient GEMM writes the update straight into the value (α = −lr, β = decay), as the delta
+/// reference's step does: no gradient buffer, and with several threads each thread updates the part of W it
+/// just computed.
 ///
 /// Why it is exact: a leaf comes after every node that reads it in the reverse topological order, so all of
 /// them have used its old value when it changes. The result equals backward() followed by the update, up to
@@ -154,16 +155,13 @@ private:
     std::vector<Tensor<T>> leaves_;
 };
 
-template <class T>
-struct InBackwardUpdate;
-
 namespace detail {
-/// For a backward function: the update registered for leaf `w` when the function may apply it itself (the
-/// pass applies updates, `w` has one consumer in the graph, no hooks, no anomaly check or trace watching its
-/// gradient); otherwise null, and the function returns w's gradient as usual. The function must have
-/// finished reading w's value, and must bump its version after writing it.
+/// For a backward function whose gradient for leaf `w` is op(a)·op(b): when the pass lets the function apply
+/// w's UpdateInBackward itself (the pass applies updates, `w` is registered and has one consumer in the graph,
+/// no hook, anomaly check or trace watches its gradient), w ← decay·w − lr·op(a)·op(b) in one GEMM and true;
+/// otherwise false, and the function returns the gradient as usual. Call it after everything that reads w.
 template <class T>
-const InBackwardUpdate<T>* direct_update(const Tensor<T>& w);
+bool update_by_gemm(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb);
 }  // namespace detail
 
 }  // namespace dg

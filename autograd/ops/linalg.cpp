@@ -1,6 +1,5 @@
 // Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it,
 // and the fused fully connected layer y = x·Wᵀ + b.
-#include "autograd/node.hpp"
 #include "autograd/ops/op_util.hpp"
 
 namespace dg {
@@ -41,14 +40,11 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
                          const Tensor<T>& B = in[1];
                          Tensor<T> ga, gb;
                          if (A.requires_grad()) ga = ta ? gemm(B, g, tb, true) : gemm(g, B, false, !tb);
-                         if (const InBackwardUpdate<T>* u = detail::direct_update(B)) {
-                             // Fused SGD (UpdateInBackward), as in linear: B ← decay·B − lr·gB in gB's GEMM.
-                             Node<T>& b = *B.node();
-                             if (tb) gemm_into(g.value(), true, A.value(), ta, b.value, -u->lr, u->decay);
-                             else gemm_into(A.value(), !ta, g.value(), false, b.value, -u->lr, u->decay);
-                             ++b.version;
-                         } else if (B.requires_grad()) {
-                             gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
+                         if (B.requires_grad()) {
+                             // With UpdateInBackward, B may take its update in this GEMM instead (ga has read B).
+                             const bool applied = tb ? detail::update_by_gemm(B, g.value(), true, A.value(), ta)
+                                                     : detail::update_by_gemm(B, A.value(), !ta, g.value(), false);
+                             if (!applied) gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
                          }
                          return Grads<T>{ga, gb};
                      });
@@ -106,15 +102,10 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          Grads<T> grads(3);
                          if (in[0].requires_grad()) grads[0] = gemm(g, in[1], false, false);
-                         if (const InBackwardUpdate<T>* u = detail::direct_update(in[1])) {
-                             // Fused SGD (UpdateInBackward): W ← decay·W − lr·gᵀ·x in the gradient's own
-                             // GEMM. gx above has read the old W.
-                             Node<T>& w = *in[1].node();
-                             gemm_into(g.value(), true, in[0].value(), false, w.value, -u->lr, u->decay);
-                             ++w.version;
-                         } else if (in[1].requires_grad()) {
+                         // With UpdateInBackward, W may take its update in this GEMM instead (gx has read W).
+                         if (in[1].requires_grad() &&
+                             !detail::update_by_gemm(in[1], g.value(), true, in[0].value(), false))
                              grads[1] = gemm(g, in[0], true, false);
-                         }
                          if (in[2].requires_grad()) grads[2] = sum(g, 0);
                          return grads;
                      },
