@@ -29,8 +29,9 @@ std::vector<Tensor<T>> two_layer_params() {
 
 template <class T>
 Tensor<T> two_layer_loss(const std::vector<Tensor<T>>& p, int step) {
-    const T s = T(1) + T(0.25) * T(step);  // a different batch each step
-    const Tensor<T> x(Array<T>{{1.0 * s, -0.5, 2.0}, {0.3, 0.8 * s, -1.2}, {-0.7, 0.1, 0.4 * s}});
+    const double s = 1 + 0.25 * step;  // a different batch each step
+    const Array<double> xd{{1.0 * s, -0.5, 2.0}, {0.3, 0.8 * s, -1.2}, {-0.7, 0.1, 0.4 * s}};
+    const Tensor<T> x(Array<T>(xt::cast<T>(xd)));
     const Tensor<T> y = linear(sigmoid(linear(x, p[0], p[1])), p[2], p[3]);
     return mean(mul(y, y));
 }
