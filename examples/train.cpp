@@ -373,6 +373,14 @@ struct Setup {
         return true;
 #endif
     }
+    /// Whether gradients are summed over ranks before the step (--distributed).
+    bool data_parallel() const {
+#ifdef DELTAGRAD_HAVE_MPI
+        return ddp != nullptr;
+#else
+        return false;
+#endif
+    }
 };
 
 /// This rank's rows of a global batch (the batch itself without --distributed).
@@ -497,12 +505,9 @@ int train(Setup& s) {
             // Distributed, only rank 0 adds the penalty: its gradient λ/m0·W, weighted m0/global by the allreduce,
             // is the single-process λ/global·W.
             if (o.l2 > 0 && s.is_root()) loss = loss + nn::l2_penalty(model, o.l2, b.size());
-            bool needs_gradients = diagnostics != nullptr;  // diagnostics read them, data parallelism sums them
-#ifdef DELTAGRAD_HAVE_MPI
-            needs_gradients = needs_gradients || s.ddp;
-#endif
-            if (!needs_gradients) {
-                s.optimizer->backward_and_step(loss);  // SGD updates inside backward, in the gradient GEMMs
+            // Diagnostics read the gradients and data parallelism sums them; otherwise SGD updates inside backward.
+            if (!diagnostics && !s.data_parallel()) {
+                s.optimizer->backward_and_step(loss);
             } else {
                 loss.backward();
                 if (diagnostics) diagnostics->before_step();
