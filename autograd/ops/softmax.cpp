@@ -13,25 +13,50 @@ using detail::normalize_axis;
 
 namespace {
 
+/// Softmax along the rows of a [rows, cols] array and each row's log Σ exp, from one exp per element.
+template <class T>
+struct RowSoftmax {
+    Array<T> probs;  // [rows, cols]
+    Array<T> lse;    // [rows, 1]
+};
+
+/// The rows of [batch, classes], the common case: the row max is subtracted in a loop, then exp runs once over
+/// the whole array as one xtensor expression (vectorised by xsimd; rows of 10 are too short for it alone).
+template <class T>
+RowSoftmax<T> row_softmax(const Array<T>& x) {
+    const std::size_t rows = x.shape()[0], cols = x.shape()[1];
+    RowSoftmax<T> r{Array<T>::from_shape(x.shape()), Array<T>::from_shape({rows, std::size_t(1)})};
+    for (std::size_t i = 0; i < rows; ++i) {
+        const T* xi = x.data() + i * cols;
+        T m = xi[0];
+        for (std::size_t j = 1; j < cols; ++j) m = xi[j] > m ? xi[j] : m;
+        // An all -inf row would give (-inf) - (-inf) = NaN; shift by 0 there instead.
+        if (!std::isfinite(m)) m = T(0);
+        r.lse.data()[i] = m;
+        for (std::size_t j = 0; j < cols; ++j) r.probs.data()[i * cols + j] = xi[j] - m;
+    }
+    xt::noalias(r.probs) = xt::exp(r.probs);
+    for (std::size_t i = 0; i < rows; ++i) {
+        T* pi = r.probs.data() + i * cols;
+        T s = 0;
+        for (std::size_t j = 0; j < cols; ++j) s += pi[j];
+        r.lse.data()[i] += std::log(s);
+        const T inv = T(1) / s;
+        for (std::size_t j = 0; j < cols; ++j) pi[j] *= inv;
+    }
+    return r;
+}
+
+/// Whether row_softmax applies: the rows of a 2-D array with at least one column.
+template <class T>
+bool rows_of_2d(const Array<T>& x, std::size_t axis) {
+    return x.dimension() == 2 && axis == 1 && x.shape()[1] > 0;
+}
+
 /// log Σ exp(x) along axis, keepdim form, computed as m + log Σ exp(x - m).
 template <class T>
 Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
-    if (x.dimension() == 2 && axis == 1 && x.shape()[1] > 0) {
-        // The rows of [batch, classes], the common case, as one loop per row (xtensor's reducers cost more than
-        // the arithmetic on such small rows). Same formula as below.
-        const std::size_t rows = x.shape()[0], cols = x.shape()[1];
-        Array<T> out = Array<T>::from_shape({rows, std::size_t(1)});
-        for (std::size_t i = 0; i < rows; ++i) {
-            const T* r = x.data() + i * cols;
-            T m = r[0];
-            for (std::size_t j = 1; j < cols; ++j) m = r[j] > m ? r[j] : m;
-            if (!std::isfinite(m)) m = T(0);
-            T s = 0;
-            for (std::size_t j = 0; j < cols; ++j) s += std::exp(r[j] - m);
-            out.data()[i] = m + std::log(s);
-        }
-        return out;
-    }
+    if (rows_of_2d(x, axis)) return row_softmax(x).lse;
     Array<T> m = xt::amax(x, {axis}, xt::keep_dims | immediate);
     // An all -inf slice would give (-inf) - (-inf) = NaN; shift by 0 there instead.
     m = xt::where(xt::isfinite(m), m, T(0));
@@ -39,16 +64,11 @@ Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
     return m + xt::log(s);
 }
 
-/// exp(x - logsumexp(x)) along axis; rows of a 2-D array in a loop.
+/// exp(x - logsumexp(x)) along axis.
 template <class T>
 Array<T> softmax_array(const Array<T>& x, std::size_t axis) {
-    const Array<T> lse = logsumexp(x, axis);
-    if (x.dimension() != 2 || axis != 1) return Array<T>(xt::exp(x - lse));
-    const std::size_t rows = x.shape()[0], cols = x.shape()[1];
-    Array<T> y = Array<T>::from_shape(x.shape());
-    for (std::size_t i = 0; i < rows; ++i)
-        for (std::size_t j = 0; j < cols; ++j) y.data()[i * cols + j] = std::exp(x.data()[i * cols + j] - lse.data()[i]);
-    return y;
+    if (rows_of_2d(x, axis)) return row_softmax(x).probs;
+    return Array<T>(xt::exp(x - logsumexp(x, axis)));
 }
 
 }  // namespace
@@ -88,18 +108,26 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
         if (target[i] >= s[1])
             throw ValueError("softmax_cross_entropy: target " + std::to_string(target[i]) + " at row " +
                              std::to_string(i) + " out of range for " + std::to_string(s[1]) + " classes");
-    const Array<T> lse = logsumexp(logits.value(), 1);
+    RowSoftmax<T> sm = row_softmax(logits.value());
     T total = 0;
-    for (std::size_t i = 0; i < s[0]; ++i) total += lse(i, 0) - logits.value()(i, target[i]);
+    for (std::size_t i = 0; i < s[0]; ++i) total += sm.lse(i, 0) - logits.value()(i, target[i]);
     // softmax cross-entropy: glogits = (softmax(logits) - onehot(target)) * g / batch
     return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits}, "softmax_cross_entropy",
-                     [target](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
-                         const Shape shape = in[0].shape();
-                         Array<T> onehot = Array<T>::from_shape(shape);
-                         onehot.fill(T(0));
-                         for (std::size_t i = 0; i < shape[0]; ++i) onehot(i, target[i]) = T(1);
-                         const Tensor<T> scale = mul(g, T(1) / static_cast<T>(shape[0]));
-                         return Grads<T>{mul(sub(softmax(in[0], 1), constant<T>(std::move(onehot))), scale)};
+                     [target, probs = std::move(sm.probs)](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         const std::size_t batch = probs.shape()[0];
+                         if (grad_enabled()) {
+                             // create_graph: the gradient must itself be differentiable in the logits.
+                             Array<T> onehot = Array<T>::from_shape(probs.shape());
+                             onehot.fill(T(0));
+                             for (std::size_t i = 0; i < batch; ++i) onehot(i, target[i]) = T(1);
+                             const Tensor<T> scale = mul(g, T(1) / static_cast<T>(batch));
+                             return Grads<T>{mul(sub(softmax(in[0], 1), constant<T>(std::move(onehot))), scale)};
+                         }
+                         // Otherwise one pass over the probabilities the forward pass saved.
+                         const T k = g.item() / static_cast<T>(batch);
+                         Array<T> gx = detail::scale(probs, k);
+                         for (std::size_t i = 0; i < batch; ++i) gx(i, target[i]) -= k;
+                         return Grads<T>{Tensor<T>(std::move(gx))};
                      });
 }
 

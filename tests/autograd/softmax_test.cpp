@@ -111,3 +111,17 @@ TEST(SoftmaxCrossEntropy, UpstreamGradientScales) {
     }();
     EXPECT_TRUE(all_close(logits.grad().value(), Array<double>(3.0 * expected_once), 1e-15));
 }
+
+TEST(SoftmaxCrossEntropy, SavedProbabilitiesAgreeWithTheDifferentiablePath) {
+    // A plain backward reads the probabilities the forward pass saved; with create_graph the gradient is built as
+    // a graph, (softmax(logits) - onehot) * g / batch. Both must give the same numbers, for g ≠ 1 too.
+    Tensord logits = dg::test::randn({6, 5}, 18);
+    logits.set_requires_grad();
+    const std::vector<std::size_t> t = {4, 0, 2, 2, 1, 3};
+    const Tensord loss = softmax_cross_entropy(logits, t) * 2.5;
+    const Tensord plain = grad<double>({loss}, {logits}, {}, /*retain_graph=*/true, /*create_graph=*/false, false)[0];
+    const Tensord graphed = grad<double>({loss}, {logits}, {}, true, /*create_graph=*/true, false)[0];
+    EXPECT_FALSE(plain.requires_grad());
+    EXPECT_TRUE(graphed.requires_grad());
+    EXPECT_TRUE(all_close(plain.value(), graphed.value(), 1e-15, 1e-15));
+}
