@@ -126,7 +126,11 @@ void register_all(const char* type) {
 
 }  // namespace
 
+extern "C" char* openblas_get_corename(void);  // from <cblas.h>, which cannot share a file with xtensor-blas
+
 int main(int argc, char** argv) {
+    // The kernels OpenBLAS picked (OPENBLAS_CORETYPE or its own detection): GEMM-bound figures depend on them.
+    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
     register_all<float>("f32");
     register_all<double>("f64");
     benchmark::Initialize(&argc, argv);
