@@ -1,4 +1,5 @@
-// blas::gemm: the split of a large product over deltagrad's threads, and the OpenBLAS calls.
+// blas::gemm: the split of a large product over deltagrad's threads, and the OpenBLAS calls (gemv for a product
+// with one row or column).
 #include "autograd/blas.hpp"
 
 #include <cblas.h>
@@ -33,16 +34,49 @@ private:
 
 CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
-void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+void call_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+               std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
     cblas_sgemm(CblasRowMajor, op(ta), op(tb), blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b,
                 blasint(ldb), beta, c, blasint(ldc));
 }
-
-void call(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+void call_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+               std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
     cblas_dgemm(CblasRowMajor, op(ta), op(tb), blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b,
                 blasint(ldb), beta, c, blasint(ldc));
+}
+
+// y = alpha·op(M)·x + beta·y, M rows×cols row-major with row stride ld; x and y strided.
+void call_gemv(bool t, std::size_t rows, std::size_t cols, float alpha, const float* mat, std::size_t ld,
+               const float* x, std::size_t incx, float beta, float* y, std::size_t incy) {
+    cblas_sgemv(CblasRowMajor, op(t), blasint(rows), blasint(cols), alpha, mat, blasint(ld), x, blasint(incx), beta, y,
+                blasint(incy));
+}
+void call_gemv(bool t, std::size_t rows, std::size_t cols, double alpha, const double* mat, std::size_t ld,
+               const double* x, std::size_t incx, double beta, double* y, std::size_t incy) {
+    cblas_dgemv(CblasRowMajor, op(t), blasint(rows), blasint(cols), alpha, mat, blasint(ld), x, blasint(incx), beta, y,
+                blasint(incy));
+}
+
+// One product (or one part of a split one) as one OpenBLAS call. A product with one row or one column is a
+// matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
+// kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
+template <class T>
+void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+             const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    if (m != 1 && n != 1) return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    // beta = 0 must ignore C's old contents; BLAS does not promise that gemv's beta = 0 skips a NaN in y.
+    if (beta == T(0))
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = T(0);
+    if (m == 1) {  // the row c = alpha·op(B)ᵀ·(the row of op(A)) + beta·c; op(A)'s row is strided when ta
+        const std::size_t inc_a = ta ? lda : 1;
+        if (tb) return call_gemv(false, n, k, alpha, b, ldb, a, inc_a, beta, c, 1);  // B is n×k
+        return call_gemv(true, k, n, alpha, b, ldb, a, inc_a, beta, c, 1);           // B is k×n
+    }
+    // n == 1: the column c = alpha·op(A)·(the column of op(B)) + beta·c, strided by ldc
+    const std::size_t inc_b = tb ? 1 : ldb;
+    if (ta) return call_gemv(true, k, m, alpha, a, lda, b, inc_b, beta, c, ldc);  // A is k×m
+    return call_gemv(false, m, k, alpha, a, lda, b, inc_b, beta, c, ldc);         // A is m×k
 }
 
 }  // namespace
@@ -73,7 +107,7 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
     // num_threads() first: its first call reads OpenBLAS's count, which the guard is about to change.
     const std::size_t parts = gemm_parts(m, n, k, num_threads());
     OneBlasThread one_blas_thread;
-    if (parts == 1) return call(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (parts == 1) return product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     // Split C along its longer side: rows take rows of op(A), columns take columns of op(B). Parts start at
     // multiples of parallel::part_unit: no cache line of C is written by two threads.
     const bool by_rows = m >= n;
@@ -82,9 +116,9 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
         const std::size_t lo = parallel::part_start(extent, parts, p), hi = parallel::part_start(extent, parts, p + 1);
         if (lo == hi) return;
         if (by_rows)
-            call(ta, tb, hi - lo, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+            product(ta, tb, hi - lo, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
         else
-            call(ta, tb, m, hi - lo, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+            product(ta, tb, m, hi - lo, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
     });
 }
 
