@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autograd/ops.hpp"
+#include "support/with_threads.hpp"
 
 namespace dg {
 namespace {
@@ -56,10 +57,10 @@ void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb
     }
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) expect[i * n + j] = 0.5 * s[i * n + j] + (beta == 0 ? 0.0 : beta * c.at(i, j));
-    const int saved = num_threads();
-    set_num_threads(threads);
-    blas::gemm(ta, tb, m, n, k, 0.5, a.data.data(), a.ld, b.data.data(), b.ld, beta, c.data.data(), c.ld);
-    set_num_threads(saved);
+    {
+        const test::WithThreads count(threads);
+        blas::gemm(ta, tb, m, n, k, 0.5, a.data.data(), a.ld, b.data.data(), b.ld, beta, c.data.data(), c.ld);
+    }
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j)
             ASSERT_NEAR(c.at(i, j), expect[i * n + j], 1e-12 * (1 + std::abs(expect[i * n + j]))) << i << ", " << j;

@@ -18,6 +18,7 @@
 #include "autograd/ops.hpp"
 #include "support/allclose.hpp"
 #include "support/expect_throw.hpp"
+#include "support/with_threads.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 extern "C" int openblas_get_num_threads(void);
@@ -25,12 +26,7 @@ extern "C" int openblas_get_num_threads(void);
 namespace dg {
 namespace {
 
-// Runs each test with the given deltagrad thread count, then restores the count the process had.
-struct WithThreads {
-    int saved = num_threads();
-    explicit WithThreads(int n) { set_num_threads(n); }
-    ~WithThreads() { set_num_threads(saved); }
-};
+using test::WithThreads;
 
 Array<double> loop_product(const Array<double>& a, bool ta, const Array<double>& b, bool tb) {
     const std::size_t m = ta ? a.shape()[1] : a.shape()[0], k = ta ? a.shape()[0] : a.shape()[1];

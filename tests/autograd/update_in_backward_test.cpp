@@ -12,6 +12,7 @@
 #include "support/allclose.hpp"
 #include "support/expect_throw.hpp"
 #include "support/random_tensor.hpp"
+#include "support/with_threads.hpp"
 
 namespace dg {
 namespace {
@@ -64,8 +65,7 @@ TEST(UpdateInBackward, LinearLayersEqualBackwardThenUpdate) {
 
 TEST(UpdateInBackward, SplitOverThreadsEqualsBackwardThenUpdate) {
     // 256·784·100 multiply-adds: the weight-gradient GEMM is split over the threads, each writing its part of W.
-    const int saved = num_threads();
-    set_num_threads(2);
+    const dg::test::WithThreads two(2);
     const Net net(784, 100, 10);
     const Tensor<double> x = randn({256, 784}, 6, false);
     const auto expected = unfused_step(net, x);
@@ -74,7 +74,6 @@ TEST(UpdateInBackward, SplitOverThreadsEqualsBackwardThenUpdate) {
         for (const auto& p : net.params()) in_backward.add(p, lr, decay);
         net.loss(x).backward();
     }
-    set_num_threads(saved);
     const auto params = net.params();
     for (std::size_t i = 0; i < params.size(); ++i)
         EXPECT_TRUE(all_close(params[i].value(), expected[i], 1e-14, 1e-12)) << "parameter " << i;
