@@ -1,14 +1,18 @@
-// blas::gemm: the split of a large product over deltagrad's threads, and the OpenBLAS calls (gemv for a product
-// with one row or column).
+// blas::gemm: the split of a large product over deltagrad's threads, the choice of kernel, and the OpenBLAS calls
+// (gemv for a product with one row or column).
 #include "autograd/blas.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <climits>
+#include <cstdlib>
 #include <string>
 
 #include "autograd/errors.hpp"
+#include "autograd/gemm_kernel.hpp"
 #include "autograd/parallel.hpp"
 
 namespace dg::blas {
@@ -61,9 +65,13 @@ void call_gemv(bool t, std::size_t rows, std::size_t cols, double alpha, const d
 // matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
 // kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
 template <class T>
-void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-             const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-    if (m != 1 && n != 1) return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+             std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    if (m != 1 && n != 1) {
+        if (kernel == Kernel::deltagrad && own_gemm_fits<T>(m, n, k))
+            return own_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
     // beta = 0 must ignore C's old contents; BLAS does not promise that gemv's beta = 0 skips a NaN in y.
     if (beta == T(0))
         for (std::size_t i = 0; i < m; ++i)
@@ -79,7 +87,40 @@ void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T al
     return call_gemv(false, m, k, alpha, a, lda, b, inc_b, beta, c, ldc);         // A is m×k
 }
 
+// The width in bytes of the vectors of OpenBLAS's kernels, by the name openblas_get_corename gives them.
+std::size_t openblas_vector_bytes(const char* core) {
+    std::string name = core ? core : "";
+    for (char& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (const char* avx512 : {"skylakex", "cooperlake", "sapphirerapids"})
+        if (name == avx512) return 64;
+    return 32;  // Haswell, Zen and older: AVX2 at most
+}
+
+constexpr int unset = -1;
+std::atomic<int> chosen_kernel{unset};
+
 }  // namespace
+
+Kernel detail::kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes) {
+    if (dg_gemm) {
+        const std::string value = dg_gemm;
+        if (value == "openblas") return Kernel::openblas;
+        if (value == "deltagrad") return Kernel::deltagrad;
+        throw ValueError("DG_GEMM: expected \"openblas\" or \"deltagrad\" (or unset), got \"" + value + "\"");
+    }
+    return own_vector_bytes > openblas_vector_bytes(openblas_core) ? Kernel::deltagrad : Kernel::openblas;
+}
+
+Kernel gemm_kernel() {
+    int k = chosen_kernel.load(std::memory_order_relaxed);
+    if (k == unset) {
+        k = int(detail::kernel_for(std::getenv("DG_GEMM"), openblas_get_corename(), own_gemm_vector_bytes()));
+        chosen_kernel.store(k, std::memory_order_relaxed);
+    }
+    return Kernel(k);
+}
+
+void set_gemm_kernel(Kernel kernel) { chosen_kernel.store(int(kernel), std::memory_order_relaxed); }
 
 std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads) {
     if (threads <= 1) return 1;
@@ -106,8 +147,9 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
                              std::to_string(INT_MAX));
     // num_threads() first: its first call reads OpenBLAS's count, which the guard is about to change.
     const std::size_t parts = gemm_parts(m, n, k, num_threads());
+    const Kernel kernel = gemm_kernel();
     OneBlasThread one_blas_thread;
-    if (parts == 1) return product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (parts == 1) return product(kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     // Split C along its longer side: rows take rows of op(A), columns take columns of op(B). Parts start at
     // multiples of parallel::part_unit: no cache line of C is written by two threads.
     const bool by_rows = m >= n;
@@ -116,9 +158,10 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
         const std::size_t lo = parallel::part_start(extent, parts, p), hi = parallel::part_start(extent, parts, p + 1);
         if (lo == hi) return;
         if (by_rows)
-            product(ta, tb, hi - lo, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+            product(kernel, ta, tb, hi - lo, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc,
+                    ldc);
         else
-            product(ta, tb, m, hi - lo, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+            product(kernel, ta, tb, m, hi - lo, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
     });
 }
 

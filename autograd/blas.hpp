@@ -1,6 +1,7 @@
 // The one matrix product under every GEMM in deltagrad (autograd's ops and the delta reference): row-major
 // C = alpha·op(A)·op(B) + beta·C on raw pointers. A large product is split into parts of C, one per deltagrad
-// thread (parallel.hpp), each part one single-threaded OpenBLAS call; see parallel.hpp for why.
+// thread (parallel.hpp), each part one single-threaded call of OpenBLAS or of deltagrad's own kernel (Kernel below);
+// see parallel.hpp for why.
 // Free of xtensor on purpose: <cblas.h> cannot share a translation unit with xtensor-blas.
 #pragma once
 
@@ -19,6 +20,23 @@ inline constexpr std::size_t split_work = std::size_t(1) << 23;
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+
+/// Whose GEMM runs the products gemm hands on whole (each part of a split one): OpenBLAS's, or deltagrad's own
+/// (gemm_kernel.hpp) when the product is at least one of its tiles (own_gemm_fits). Products with one row or column
+/// go to OpenBLAS's gemv either way. The default is deltagrad's when its vectors are wider than those of the OpenBLAS
+/// kernels in use (AVX-512 against OpenBLAS's AVX2 kernels, as OPENBLAS_CORETYPE=Haswell pins them on an AVX-512
+/// CPU), else OpenBLAS's. The environment variable DG_GEMM=openblas or DG_GEMM=deltagrad sets it.
+enum class Kernel { openblas, deltagrad };
+/// The kernel in use; the first call reads DG_GEMM (ValueError when it is neither value).
+Kernel gemm_kernel();
+void set_gemm_kernel(Kernel kernel);
+
+namespace detail {
+/// The kernel for DG_GEMM's value (nullptr: unset), the OpenBLAS kernels' name (openblas_get_corename) and the
+/// vector width of deltagrad's own kernel in bytes. ValueError, naming DG_GEMM, for a value other than "openblas"
+/// or "deltagrad".
+Kernel kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes);
+}  // namespace detail
 
 /// How many parts gemm splits an m×n×k product into with `threads` threads (1: not split).
 std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads);

@@ -131,6 +131,9 @@ extern "C" char* openblas_get_corename(void);  // from <cblas.h>, which cannot s
 int main(int argc, char** argv) {
     // The kernels OpenBLAS picked (OPENBLAS_CORETYPE or its own detection): GEMM-bound figures depend on them.
     benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+    // Whose GEMM deltagrad runs (blas.hpp, Kernel): its own where its vectors are wider than OpenBLAS's kernels'.
+    benchmark::AddCustomContext("gemm_kernel",
+                                dg::blas::gemm_kernel() == dg::blas::Kernel::deltagrad ? "deltagrad" : "openblas");
     register_all<float>("f32");
     register_all<double>("f64");
     benchmark::Initialize(&argc, argv);

@@ -1,13 +1,18 @@
-// blas::gemm's matrix-vector path: a product with one row or one column goes to gemv (autograd/blas.cpp). It must
-// equal the plain loop for every transpose, padded row strides, beta = 0 over NaN, beta ≠ 0, and split over threads.
+// blas::gemm against the plain loop: the matrix-vector path (a product with one row or one column goes to gemv),
+// deltagrad's own kernel and OpenBLAS's, for every transpose, padded row strides, beta = 0 over NaN, beta ≠ 0, and
+// split over threads; and the choice of kernel.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "autograd/blas.hpp"
+#include "autograd/errors.hpp"
+#include "autograd/gemm_kernel.hpp"
 #include "autograd/ops.hpp"
 #include "support/with_threads.hpp"
 
@@ -32,40 +37,76 @@ Strided filled_matrix(std::size_t rows, std::size_t cols, std::size_t pad, std::
     return s;
 }
 
-void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb, double beta, int threads) {
-    SCOPED_TRACE("m " + std::to_string(m) + " n " + std::to_string(n) + " k " + std::to_string(k) + " ta " +
-                 std::to_string(ta) + " tb " + std::to_string(tb) + " beta " + std::to_string(beta) + " threads " +
-                 std::to_string(threads));
+// The kernel blas::gemm runs for the scope, restored afterwards.
+struct WithKernel {
+    blas::Kernel saved = blas::gemm_kernel();
+    explicit WithKernel(blas::Kernel k) { blas::set_gemm_kernel(k); }
+    ~WithKernel() { blas::set_gemm_kernel(saved); }
+    WithKernel(const WithKernel&) = delete;
+    WithKernel& operator=(const WithKernel&) = delete;
+};
+
+const char* name(blas::Kernel k) { return k == blas::Kernel::deltagrad ? "deltagrad" : "openblas"; }
+
+// C = 0.5·op(A)·op(B) + beta·C by blas::gemm in T, on `threads` threads with `kernel`, against the loop in double
+// on the same (T-rounded) values. The bound: double 1e-12 relative; float the classic γ(k+2)·|alpha|·Σ|a||b|
+// (u = 2^-24, k + 2 roundings: the sum, alpha, beta·C), doubled, plus one rounding of beta·C.
+// With `direct`, blas::own_gemm itself is called, whatever the size.
+template <class T>
+void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb, double beta, int threads,
+                   blas::Kernel kernel = blas::gemm_kernel(), bool direct = false) {
+    SCOPED_TRACE(std::string(sizeof(T) == 4 ? "float" : "double") + " m " + std::to_string(m) + " n " +
+                 std::to_string(n) + " k " + std::to_string(k) + " ta " + std::to_string(ta) + " tb " +
+                 std::to_string(tb) + " beta " + std::to_string(beta) + " threads " + std::to_string(threads) +
+                 " kernel " + (direct ? "own_gemm directly" : name(kernel)));
     const Strided a = ta ? filled_matrix(k, m, 3, 1) : filled_matrix(m, k, 2, 1);
     const Strided b = tb ? filled_matrix(n, k, 1, 2) : filled_matrix(k, n, 5, 2);
     Strided c = filled_matrix(m, n, 4, 3);
     if (beta == 0)
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < n; ++j) c.data[i * c.ld + j] = std::nan("");  // beta = 0 ignores it
-    // The loop, walking the larger operand's storage in order (the long cases stay fast).
-    const auto opa = [&](std::size_t i, std::size_t l) { return ta ? a.at(l, i) : a.at(i, l); };
-    const auto opb = [&](std::size_t l, std::size_t j) { return tb ? b.at(j, l) : b.at(l, j); };
-    std::vector<double> s(m * n, 0.0), expect(m * n);
+    // The loop, walking the larger operand's storage in order (the long cases stay fast); the inputs are multiples
+    // of 1/1000 in [-1, 1], so rounding them to T is done by the cast below and the loop sees the same values.
+    const auto in_t = [](double v) { return static_cast<double>(static_cast<T>(v)); };
+    const auto opa = [&](std::size_t i, std::size_t l) { return in_t(ta ? a.at(l, i) : a.at(i, l)); };
+    const auto opb = [&](std::size_t l, std::size_t j) { return in_t(tb ? b.at(j, l) : b.at(l, j)); };
+    std::vector<double> s(m * n, 0.0), size(m * n, 0.0), expect(m * n);
+    const auto add = [&](std::size_t i, std::size_t j, double x, double y) {
+        s[i * n + j] += x * y;
+        size[i * n + j] += std::abs(x * y);
+    };
     if (m >= n) {
         for (std::size_t r = 0; r < a.rows; ++r)
             for (std::size_t q = 0; q < a.cols; ++q)
-                for (std::size_t j = 0; j < n; ++j) s[(ta ? q : r) * n + j] += a.at(r, q) * opb(ta ? r : q, j);
+                for (std::size_t j = 0; j < n; ++j) add(ta ? q : r, j, in_t(a.at(r, q)), opb(ta ? r : q, j));
     } else {
         for (std::size_t r = 0; r < b.rows; ++r)
             for (std::size_t q = 0; q < b.cols; ++q)
-                for (std::size_t i = 0; i < m; ++i) s[i * n + (tb ? r : q)] += opa(i, tb ? q : r) * b.at(r, q);
-    }
-    for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = 0; j < n; ++j) expect[i * n + j] = 0.5 * s[i * n + j] + (beta == 0 ? 0.0 : beta * c.at(i, j));
-    {
-        const test::WithThreads count(threads);
-        blas::gemm(ta, tb, m, n, k, 0.5, a.data.data(), a.ld, b.data.data(), b.ld, beta, c.data.data(), c.ld);
+                for (std::size_t i = 0; i < m; ++i) add(i, tb ? r : q, opa(i, tb ? q : r), in_t(b.at(r, q)));
     }
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j)
-            ASSERT_NEAR(c.at(i, j), expect[i * n + j], 1e-12 * (1 + std::abs(expect[i * n + j]))) << i << ", " << j;
+            expect[i * n + j] = 0.5 * s[i * n + j] + (beta == 0 ? 0.0 : beta * in_t(c.at(i, j)));
+    std::vector<T> at(a.data.begin(), a.data.end()), bt(b.data.begin(), b.data.end()), ct(c.data.begin(), c.data.end());
+    {
+        const test::WithThreads count(threads);
+        const WithKernel use(kernel);
+        if (direct)
+            blas::own_gemm<T>(ta, tb, m, n, k, T(0.5), at.data(), a.ld, bt.data(), b.ld, T(beta), ct.data(), c.ld);
+        else
+            blas::gemm<T>(ta, tb, m, n, k, T(0.5), at.data(), a.ld, bt.data(), b.ld, T(beta), ct.data(), c.ld);
+    }
+    const double u = std::numeric_limits<float>::epsilon() / 2;
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const double e = expect[i * n + j];
+            const double old_c = beta == 0 ? 0.0 : beta * in_t(c.at(i, j));
+            const double bound = sizeof(T) == 8 ? 1e-12 * (1 + std::abs(e))
+                                                : 2 * double(k + 2) * u * 0.5 * size[i * n + j] + 2 * u * std::abs(old_c);
+            ASSERT_NEAR(double(ct[i * c.ld + j]), e, bound) << i << ", " << j;
+        }
     for (std::size_t i = 0; i < m; ++i)  // the padding of C is untouched
-        for (std::size_t j = n; j < c.ld; ++j) ASSERT_TRUE(std::isnan(c.data[i * c.ld + j]));
+        for (std::size_t j = n; j < c.ld; ++j) ASSERT_TRUE(std::isnan(ct[i * c.ld + j]));
 }
 
 TEST(Blas, ProductsWithOneRowOrOneColumnEqualTheLoop) {
@@ -75,7 +116,7 @@ TEST(Blas, ProductsWithOneRowOrOneColumnEqualTheLoop) {
         for (bool ta : {false, true})
             for (bool tb : {false, true})
                 for (double beta : {0.0, 2.0})
-                    for (int threads : {1, 2}) check_product(m, n, k, ta, tb, beta, threads);
+                    for (int threads : {1, 2}) check_product<double>(m, n, k, ta, tb, beta, threads);
 }
 
 TEST(Blas, ALongRowOrColumnIsSplitOverTheThreadsAndStillEqualsTheLoop) {
@@ -83,8 +124,85 @@ TEST(Blas, ALongRowOrColumnIsSplitOverTheThreadsAndStillEqualsTheLoop) {
     for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{1, 4096, 2048}, {4096, 1, 2048}}) {
         EXPECT_EQ(blas::gemm_parts(m, n, k, 2), 2u);
         // Both storage orders of the long operand, and both strides of the vector.
-        check_product(m, n, k, false, false, 0.0, 2);
-        check_product(m, n, k, true, true, 0.0, 2);
+        check_product<double>(m, n, k, false, false, 0.0, 2);
+        check_product<double>(m, n, k, true, true, 0.0, 2);
+    }
+}
+
+// deltagrad's own kernel (gemm_kernel.hpp), by blas::gemm: every transpose, the last short tile (m not a multiple
+// of its 6 or 12 rows), the last narrow panel (n not a multiple of its width), depths across the 512-deep panels, beta
+// 0 over NaN and beta ≠ 0, strided operands, both types, and a product split over 2 threads.
+TEST(Blas, OwnKernelEqualsTheLoop) {
+    const std::vector<std::array<std::size_t, 3>> sizes = {
+        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {31, 64, 1100}};
+    for (const auto& [m, n, k] : sizes)
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+                for (double beta : {0.0, 2.0}) {
+                    ASSERT_TRUE(blas::own_gemm_fits<float>(m, n, k) && blas::own_gemm_fits<double>(m, n, k));
+                    check_product<float>(m, n, k, ta, tb, beta, 1, blas::Kernel::deltagrad);
+                    check_product<double>(m, n, k, ta, tb, beta, 1, blas::Kernel::deltagrad);
+                }
+}
+
+TEST(Blas, OwnKernelCalledDirectlyTakesAnySize) {
+    // Below a tile, a panel and the least depth blas::gemm gives it: one element, one row, one column, k = 1.
+    const std::vector<std::array<std::size_t, 3>> sizes = {{1, 1, 1}, {1, 40, 3}, {40, 1, 2}, {5, 7, 1}, {13, 35, 1}};
+    for (const auto& [m, n, k] : sizes)
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+                for (double beta : {0.0, 2.0}) {
+                    check_product<float>(m, n, k, ta, tb, beta, 1, blas::Kernel::deltagrad, true);
+                    check_product<double>(m, n, k, ta, tb, beta, 1, blas::Kernel::deltagrad, true);
+                }
+}
+
+TEST(Blas, OwnKernelSplitOverTwoThreadsEqualsTheLoop) {
+    // A 784-100-10 step's two large products at batch 256: 20 M multiply-adds, two parts with 2 threads.
+    ASSERT_EQ(blas::gemm_parts(256, 100, 784, 2), 2u);
+    for (int threads : {1, 2}) {
+        check_product<float>(256, 100, 784, false, true, 0.0, threads, blas::Kernel::deltagrad);
+        check_product<float>(100, 784, 256, true, false, 1.0, threads, blas::Kernel::deltagrad);
+    }
+}
+
+TEST(Blas, OpenBlasKernelEqualsTheLoopOnTheSameProducts) {
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            check_product<float>(25, 100, 784, ta, tb, 2.0, 1, blas::Kernel::openblas);
+            check_product<double>(100, 47, 513, ta, tb, 0.0, 2, blas::Kernel::openblas);
+        }
+}
+
+TEST(Blas, OwnKernelTakesProductsOfAtLeastOneTile) {
+    const std::size_t width = blas::own_gemm_vector_bytes() * 2 / sizeof(float);  // two vectors of floats
+    EXPECT_TRUE(blas::own_gemm_fits<float>(256, 100, 784));
+    EXPECT_FALSE(blas::own_gemm_fits<float>(256, 10, 100));  // the 10-class layer: mostly padding
+    EXPECT_FALSE(blas::own_gemm_fits<float>(256, width - 1, 100));
+    EXPECT_TRUE(blas::own_gemm_fits<float>(256, width, 100));
+    EXPECT_FALSE(blas::own_gemm_fits<float>(5, 100, 100));
+    EXPECT_FALSE(blas::own_gemm_fits<float>(100, 784, 15));  // a weight gradient of a batch under 16
+    EXPECT_TRUE(blas::own_gemm_fits<float>(100, 784, 16));
+}
+
+TEST(Blas, KernelChoiceFollowsDgGemmElseTheWiderVectors) {
+    using blas::Kernel;
+    using blas::detail::kernel_for;
+    EXPECT_EQ(kernel_for("openblas", "Haswell", 64), Kernel::openblas);
+    EXPECT_EQ(kernel_for("deltagrad", "Cooperlake", 32), Kernel::deltagrad);
+    // Unset: deltagrad's AVX-512 kernel against OpenBLAS's AVX2 ones, OpenBLAS's own AVX-512 kernels otherwise.
+    EXPECT_EQ(kernel_for(nullptr, "Haswell", 64), Kernel::deltagrad);
+    EXPECT_EQ(kernel_for(nullptr, "Zen", 64), Kernel::deltagrad);
+    EXPECT_EQ(kernel_for(nullptr, "Cooperlake", 64), Kernel::openblas);
+    EXPECT_EQ(kernel_for(nullptr, "SKYLAKEX", 64), Kernel::openblas);
+    EXPECT_EQ(kernel_for(nullptr, "SapphireRapids", 64), Kernel::openblas);
+    EXPECT_EQ(kernel_for(nullptr, "Haswell", 32), Kernel::openblas);  // a build without AVX-512: not wider
+    try {
+        kernel_for("mkl", "Haswell", 64);
+        FAIL() << "no exception";
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("DG_GEMM"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("\"mkl\""), std::string::npos) << e.what();
     }
 }
 

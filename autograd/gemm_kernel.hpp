@@ -1,0 +1,34 @@
+// deltagrad's own GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, in portable vector code (GCC/Clang vector
+// extensions), at the widest vectors the build targets. blas::gemm runs it in place of OpenBLAS's GEMM when it is
+// wider than the OpenBLAS kernels in use (see blas.hpp, Kernel). Why it exists: on an AVX-512 CPU whose OpenBLAS runs
+// its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, as this project's benchmark machine sets, or an OpenBLAS that does not
+// know the CPU), these products ran 1.5-1.9x faster than OpenBLAS's; against OpenBLAS's own AVX-512 kernels they
+// reach 0.87-1.08x of them, so OpenBLAS keeps those (benchmarks/RESULTS.md, session 6).
+//
+// The method is the textbook one (Goto/BLIS), with one pack instead of two: op(B) is copied, KC rows by NR columns at
+// a time, into a contiguous panel (zero-padded past the last column); A is read in place. The micro-kernel keeps an
+// MR×NR tile of C in registers and adds, for each p of the panel, the row B(p, ·) times the broadcast A(i, p).
+#pragma once
+
+#include <cstddef>
+
+namespace dg::blas {
+
+/// The vector width, in bytes, the kernel was compiled for: 64 with AVX-512, 32 with AVX, else 16.
+std::size_t own_gemm_vector_bytes();
+
+/// Whether the kernel takes an m×n×k product: one at least a full tile high, a full panel wide and 16 deep. A
+/// narrower one (a 10-class output layer) would be mostly padding. A shallower one (the rank-1 weight gradient of a
+/// batch of 1) is mostly reading and writing C, where OpenBLAS's kernels were as fast or faster: at k = 1, 5.0 µs
+/// against 8.4 µs for the 100×784 weight gradient; at k = 16, 25 µs against 21 µs (RESULTS.md, session 6).
+/// OpenBLAS keeps those.
+template <class T>
+bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k);
+
+/// C[m×n] = alpha·op(A)·op(B) + beta·C, with blas::gemm's arguments and contract (beta = 0 ignores C's contents),
+/// on the calling thread. m, n, k >= 1.
+template <class T>
+void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+              const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+
+}  // namespace dg::blas
