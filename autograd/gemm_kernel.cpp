@@ -34,9 +34,11 @@ template <class T>
 using Vec = typename VectorOf<T>::type;
 template <class T>
 constexpr std::size_t lanes = vector_bytes / sizeof(T);
-constexpr std::size_t tile_vectors = 2;  // each row of the tile is two vectors wide
+// Each row of a tile is two vectors wide; in a last panel no wider than one vector, one (for n = 100 floats on
+// AVX-512, 3 panels of 32 and one of 4: 12 % padding, not 28 %).
+constexpr std::size_t max_tile_vectors = 2;
 template <class T>
-constexpr std::size_t panel_width = tile_vectors * lanes<T>;  // NR
+constexpr std::size_t panel_width = max_tile_vectors * lanes<T>;  // NR
 
 // Unaligned vector load and store (memcpy compiles to one instruction and is free of aliasing trouble).
 template <class T>
@@ -50,17 +52,17 @@ void store(T* p, const Vec<T>& v) {
     std::memcpy(p, &v, sizeof v);
 }
 
-// panel[p][j] = op(B)(k0 + p, j0 + j) for p < depth, j < width; zero for width <= j < panel_width.
+// panel[p·stride + j] = op(B)(k0 + p, j0 + j) for p < depth, j < width; zero for width <= j < stride.
 template <class T>
 void pack_panel(bool tb, const T* b, std::size_t ldb, std::size_t k0, std::size_t depth, std::size_t j0,
-                std::size_t width, T* panel) {
-    for (std::size_t p = 0; p < depth; ++p, panel += panel_width<T>) {
+                std::size_t width, std::size_t stride, T* panel) {
+    for (std::size_t p = 0; p < depth; ++p, panel += stride) {
         std::size_t j = 0;
         if (tb)  // op(B)(q, j) = B(j, q): a column of B, strided
             for (const T* col = b + j0 * ldb + k0 + p; j < width; ++j) panel[j] = col[j * ldb];
         else
             for (const T* row = b + (k0 + p) * ldb + j0; j < width; ++j) panel[j] = row[j];
-        for (; j < panel_width<T>; ++j) panel[j] = T(0);
+        for (; j < stride; ++j) panel[j] = T(0);
     }
 }
 
@@ -69,30 +71,32 @@ struct Strides {
     std::size_t row_step, depth_step;
 };
 
-// C[rows × width] (rows = R) = alpha·A-rows·panel + beta·C: the tile's sums stay in registers over the whole depth.
-template <std::size_t R, class T>
+// C[R × width] = alpha·(R rows of A)·panel + beta·C, the panel V vectors wide: the tile's sums stay in registers
+// over the whole depth.
+template <std::size_t R, std::size_t V, class T>
 void tile(std::size_t depth, const T* a, Strides s, const T* panel, T* c, std::size_t ldc, std::size_t width, T alpha,
           T beta) {
-    Vec<T> sum[R][tile_vectors] = {};
-    for (std::size_t p = 0; p < depth; ++p, a += s.depth_step, panel += panel_width<T>) {
-        Vec<T> row[tile_vectors];
-        for (std::size_t v = 0; v < tile_vectors; ++v) row[v] = load(panel + v * lanes<T>);
+    constexpr std::size_t stride = V * lanes<T>;
+    Vec<T> sum[R][V] = {};
+    for (std::size_t p = 0; p < depth; ++p, a += s.depth_step, panel += stride) {
+        Vec<T> row[V];
+        for (std::size_t v = 0; v < V; ++v) row[v] = load(panel + v * lanes<T>);
 #pragma GCC unroll 16
         for (std::size_t r = 0; r < R; ++r) {
             const T air = a[r * s.row_step];
-            for (std::size_t v = 0; v < tile_vectors; ++v) sum[r][v] += air * row[v];
+            for (std::size_t v = 0; v < V; ++v) sum[r][v] += air * row[v];
         }
     }
     for (std::size_t r = 0; r < R; ++r) {
         T* crow = c + r * ldc;
-        if (width == panel_width<T>) {
-            for (std::size_t v = 0; v < tile_vectors; ++v) {
+        if (width == stride) {
+            for (std::size_t v = 0; v < V; ++v) {
                 Vec<T> out = alpha * sum[r][v];
                 if (beta != T(0)) out += beta * load(crow + v * lanes<T>);  // beta = 0: C's old value is not read
                 store(crow + v * lanes<T>, out);
             }
         } else {  // the last panel: only width columns are C's
-            T out[panel_width<T>];
+            T out[stride];
             std::memcpy(out, sum[r], sizeof out);
             for (std::size_t j = 0; j < width; ++j)
                 crow[j] = beta == T(0) ? alpha * out[j] : alpha * out[j] + beta * crow[j];
@@ -100,11 +104,23 @@ void tile(std::size_t depth, const T* a, Strides s, const T* panel, T* c, std::s
     }
 }
 
-// The last rows % MR rows of a panel: the tile of that height, chosen at run time among the compiled ones.
-template <class T, std::size_t... R>
+// The last rows % MR rows: the tile of that height, chosen at run time among the compiled ones.
+template <std::size_t V, class T, std::size_t... R>
 void short_tile(std::size_t rows, std::index_sequence<R...>, std::size_t depth, const T* a, Strides s,
                 const T* panel, T* c, std::size_t ldc, std::size_t width, T alpha, T beta) {
-    ((rows == R + 1 ? tile<R + 1>(depth, a, s, panel, c, ldc, width, alpha, beta) : void()), ...);
+    ((rows == R + 1 ? tile<R + 1, V>(depth, a, s, panel, c, ldc, width, alpha, beta) : void()), ...);
+}
+
+// All m rows of A times one packed panel: full tiles down the rows, then the short one.
+template <std::size_t V, class T>
+void down_the_rows(std::size_t m, std::size_t depth, const T* a, Strides s, const T* panel, T* c, std::size_t ldc,
+                   std::size_t width, T alpha, T beta) {
+    std::size_t i = 0;
+    for (; i + tile_rows <= m; i += tile_rows)
+        tile<tile_rows, V>(depth, a + i * s.row_step, s, panel, c + i * ldc, ldc, width, alpha, beta);
+    if (i < m)
+        short_tile<V>(m - i, std::make_index_sequence<tile_rows - 1>(), depth, a + i * s.row_step, s, panel,
+                      c + i * ldc, ldc, width, alpha, beta);
 }
 
 }  // namespace
@@ -121,25 +137,22 @@ template <class T>
 void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
     using namespace own;
-    constexpr std::size_t nr = panel_width<T>;
     // One panel per thread, kept: no allocation per product in the steady state.
     static thread_local std::vector<T> panel;
-    panel.resize(panel_depth * nr);
+    panel.resize(panel_depth * panel_width<T>);
     const Strides s = ta ? Strides{1, lda} : Strides{lda, 1};
-    for (std::size_t j0 = 0; j0 < n; j0 += nr) {
-        const std::size_t width = std::min(nr, n - j0);
+    for (std::size_t j0 = 0; j0 < n; j0 += panel_width<T>) {
+        const std::size_t width = std::min(panel_width<T>, n - j0);
+        const bool narrow = width <= lanes<T>;
         for (std::size_t k0 = 0; k0 < k; k0 += panel_depth) {
             const std::size_t depth = std::min(panel_depth, k - k0);
-            pack_panel(tb, b, ldb, k0, depth, j0, width, panel.data());
+            pack_panel(tb, b, ldb, k0, depth, j0, width, narrow ? lanes<T> : panel_width<T>, panel.data());
             const T tile_beta = k0 == 0 ? beta : T(1);  // later depths add to what the first one stored
             const T* a0 = a + k0 * s.depth_step;
-            std::size_t i = 0;
-            for (; i + tile_rows <= m; i += tile_rows)
-                tile<tile_rows>(depth, a0 + i * s.row_step, s, panel.data(), c + i * ldc + j0, ldc, width, alpha,
-                                tile_beta);
-            if (i < m)
-                short_tile(m - i, std::make_index_sequence<tile_rows - 1>(), depth, a0 + i * s.row_step, s,
-                           panel.data(), c + i * ldc + j0, ldc, width, alpha, tile_beta);
+            if (narrow)
+                down_the_rows<1>(m, depth, a0, s, panel.data(), c + j0, ldc, width, alpha, tile_beta);
+            else
+                down_the_rows<max_tile_vectors>(m, depth, a0, s, panel.data(), c + j0, ldc, width, alpha, tile_beta);
         }
     }
 }

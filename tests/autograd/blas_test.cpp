@@ -130,11 +130,12 @@ TEST(Blas, ALongRowOrColumnIsSplitOverTheThreadsAndStillEqualsTheLoop) {
 }
 
 // deltagrad's own kernel (gemm_kernel.hpp), by blas::gemm: every transpose, the last short tile (m not a multiple
-// of its 6 or 12 rows), the last narrow panel (n not a multiple of its width), depths across the 512-deep panels, beta
-// 0 over NaN and beta ≠ 0, strided operands, both types, and a product split over 2 threads.
+// of its 6 or 12 rows), a last panel of one vector or less (n = 33, 47, 100 floats with AVX-512) and one between
+// one and two (57 floats, 47 doubles), depths across the 512-deep panels, beta 0 over NaN and beta ≠ 0, strided
+// operands, both types, and a product split over 2 threads.
 TEST(Blas, OwnKernelEqualsTheLoop) {
     const std::vector<std::array<std::size_t, 3>> sizes = {
-        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {31, 64, 1100}};
+        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {20, 57, 40}, {31, 64, 1100}};
     for (const auto& [m, n, k] : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true})
