@@ -14,7 +14,7 @@ namespace {
 #if defined(__AVX512F__)
 constexpr std::size_t vector_bytes = 64;
 constexpr std::size_t tile_rows = 12;  // MR: 12 rows × 2 vectors = 24 accumulators of the 32 registers
-constexpr std::size_t panel_depth = 512;  // KC: the best of 128/256/512 on the 784-100-10 and 784-512-512-10 shapes
+constexpr std::size_t panel_depth = 512;  // KC: of 128, 256 and 512, the fastest on the MLP steps' products
 #elif defined(__AVX__)
 constexpr std::size_t vector_bytes = 32;
 constexpr std::size_t tile_rows = 6;  // 12 accumulators of the 16 registers

@@ -2,8 +2,8 @@
 // extensions), at the widest vectors the build targets. blas::gemm runs it in place of OpenBLAS's GEMM when it is
 // wider than the OpenBLAS kernels in use (see blas.hpp, Kernel). Why it exists: on an AVX-512 CPU whose OpenBLAS runs
 // its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, as this project's benchmark machine sets, or an OpenBLAS that does not
-// know the CPU), these products ran 1.5-1.9x faster than OpenBLAS's; against OpenBLAS's own AVX-512 kernels they
-// reach 0.87-1.08x of them, so OpenBLAS keeps those (benchmarks/RESULTS.md, session 6).
+// know the CPU), the products of the benchmarked MLP steps ran 1.6-1.9x faster than OpenBLAS's; against OpenBLAS's
+// own AVX-512 kernels, 0.90-1.16x, so OpenBLAS keeps those (benchmarks/gemm_kernel_bench, RESULTS.md session 6).
 //
 // The method is the textbook one (Goto/BLIS), with one pack instead of two: op(B) is copied, KC rows by NR columns at
 // a time, into a contiguous panel (zero-padded past the last column); A is read in place. The micro-kernel keeps an
