@@ -29,6 +29,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
 enum class Kernel { openblas, deltagrad };
 /// The kernel in use; the first call reads DG_GEMM (ValueError when it is neither value).
 Kernel gemm_kernel();
+/// Sets the kernel for the whole process, in place of DG_GEMM and the default. The two kernels' results may differ in
+/// the last bits of a product.
 void set_gemm_kernel(Kernel kernel);
 
 namespace detail {
