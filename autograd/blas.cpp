@@ -61,9 +61,17 @@ void call_gemv(bool t, std::size_t rows, std::size_t cols, double alpha, const d
                 blasint(incy));
 }
 
-// One product (or one part of a split one) as one OpenBLAS call. A product with one row or one column is a
-// matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
-// kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
+// C = beta·C over m×n; beta = 0 writes zeros, whatever C held (NaN included).
+template <class T>
+void scale(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) {
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+}
+
+// One product (or one part of a split one) as one call: deltagrad's kernel or OpenBLAS's GEMM (Kernel, blas.hpp),
+// or OpenBLAS's gemv. A product with one row or one column is a matrix-vector product, and goes to gemv: OpenBLAS
+// 0.3.21's GEMM does not notice, and with its AVX2 (Haswell) kernels a [1×784]·[784×100] GEMM took 24 µs against
+// gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
 template <class T>
 void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
              std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
@@ -73,9 +81,7 @@ void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std:
         return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
     // beta = 0 must ignore C's old contents; BLAS does not promise that gemv's beta = 0 skips a NaN in y.
-    if (beta == T(0))
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = T(0);
+    if (beta == T(0)) scale(m, n, beta, c, ldc);
     if (m == 1) {  // the row c = alpha·op(B)ᵀ·(the row of op(A)) + beta·c; op(A)'s row is strided when ta
         const std::size_t inc_a = ta ? lda : 1;
         if (tb) return call_gemv(false, n, k, alpha, b, ldb, a, inc_a, beta, c, 1);  // B is n×k
@@ -136,11 +142,7 @@ template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
     if (m == 0 || n == 0) return;
-    if (k == 0) {  // op(A)·op(B) is all zeros; BLAS would want strides >= 1 for the empty operands
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-        return;
-    }
+    if (k == 0) return scale(m, n, beta, c, ldc);  // op(A)·op(B) is all zeros; BLAS wants strides >= 1 for them
     for (std::size_t extent : {m, n, k, lda, ldb, ldc})
         if (extent > std::size_t(INT_MAX))
             throw ValueError("gemm: extent " + std::to_string(extent) + " exceeds BLAS's limit of " +

@@ -129,6 +129,15 @@ TEST(Blas, ALongRowOrColumnIsSplitOverTheThreadsAndStillEqualsTheLoop) {
     }
 }
 
+TEST(Blas, AnEmptyInnerDimensionLeavesBetaTimesC) {
+    // k = 0: op(A)·op(B) is all zeros, so C becomes beta·C (zeros over NaN when beta = 0), with no BLAS call.
+    for (bool ta : {false, true})
+        for (double beta : {0.0, 2.0}) {
+            check_product<double>(7, 5, 0, ta, !ta, beta, 1);
+            check_product<float>(7, 5, 0, ta, ta, beta, 1);
+        }
+}
+
 // deltagrad's own kernel (gemm_kernel.hpp), by blas::gemm: every transpose, the last short tile (m not a multiple
 // of its 6 or 12 rows), a last panel of one vector or less (n = 33, 47, 100 floats with AVX-512) and one between
 // one and two (57 floats, 47 doubles), depths across the 512-deep panels, beta 0 over NaN and beta ≠ 0, strided
