@@ -45,8 +45,7 @@ Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     if (x.shape() == shape) return x;
-    // sum_to: gx = broadcast_to(g, x.shape)
-    return record<T>(sum_to_array(x.value(), shape), {x}, "sum_to",
+    return record<T>(sum_to_array(x.value(), shape), {x}, {"sum_to", "grad_in = broadcast_to(grad_out, x.shape)"},
                      [](const std::vector<Tensor<T>>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return std::vector<Tensor<T>>{broadcast_to(g, in[0].shape())};
                      },

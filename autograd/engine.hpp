@@ -1,5 +1,7 @@
-// The engine: grad mode (NoGradGuard), recording an op into the graph, and the backward pass
-// (iterative topological sort, gradient accumulation, freeing the graph, retain_graph / create_graph).
+// The engine: grad mode, recording an op into the graph, and the backward pass (an iterative topological
+// sort, gradient accumulation with the one sum_to, retain_graph / create_graph, grad(), hooks, version
+// checks). Everything else that watches or changes a pass (anomaly mode, name scopes, the backward trace, an
+// optimizer's update inside backward) plugs in through one extension point, Observer, at the end of this file.
 #pragma once
 
 #include <vector>
@@ -11,18 +13,6 @@ namespace dg {
 /// Whether ops record a graph on this thread (true by default).
 bool grad_enabled();
 void set_grad_enabled(bool enabled);
-
-/// Within its scope no graph is recorded: results are leaves that do not require grad.
-class NoGradGuard {
-public:
-    NoGradGuard() : previous_(grad_enabled()) { set_grad_enabled(false); }
-    ~NoGradGuard() { set_grad_enabled(previous_); }
-    NoGradGuard(const NoGradGuard&) = delete;
-    NoGradGuard& operator=(const NoGradGuard&) = delete;
-
-private:
-    bool previous_;
-};
 
 /// Sets grad mode to `enabled` within its scope (the engine uses it to run backward functions).
 class GradModeGuard {
@@ -36,78 +26,27 @@ private:
     bool previous_;
 };
 
-/// Anomaly mode (PyTorch's detect_anomaly): while a guard lives on this thread, every op checks its value and
-/// the engine every gradient it computes; the first NaN or Inf raises AnomalyError naming the op, its inputs'
-/// shapes and where the op was created (the name scope, e.g. a module path). Costs a pass over each value.
-bool anomaly_enabled();
-class AnomalyGuard {
+/// Within its scope no graph is recorded: results are leaves that do not require grad.
+class NoGradGuard : public GradModeGuard {
 public:
-    AnomalyGuard();
-    ~AnomalyGuard();
-    AnomalyGuard(const AnomalyGuard&) = delete;
-    AnomalyGuard& operator=(const AnomalyGuard&) = delete;
-
-private:
-    bool previous_;
-};
-
-/// Name scopes: while a NameScope lives, ops record the joined path ("model.fc2") as their tensor's label, so
-/// anomaly errors, traces and graph pictures say where in the user's model an op was created. Modules open
-/// one per call; users may open their own.
-class NameScope {
-public:
-    explicit NameScope(const std::string& name);
-    ~NameScope();
-    NameScope(const NameScope&) = delete;
-    NameScope& operator=(const NameScope&) = delete;
-};
-/// The current scope path ("" outside any scope).
-const std::string& current_scope();
-
-/// One step of a traced backward pass: the node visited, the gradient it received, what it sent to each input.
-template <class T>
-struct TraceStep {
-    const char* op;
-    std::string label;
-    Tensor<T> output;              // the node's value (a handle)
-    Tensor<T> grad_out;            // the gradient arriving at the node
-    std::vector<Tensor<T>> inputs;
-    std::vector<Tensor<T>> grads;  // per input: the gradient sent (undefined where none), before sum_to
-};
-
-/// Receives the steps of every backward pass run on this thread while a TraceGuard lives.
-template <class T>
-class TraceSink {
-public:
-    virtual ~TraceSink() = default;
-    virtual void on_step(const TraceStep<T>& step) = 0;
-};
-
-template <class T>
-class TraceGuard {
-public:
-    explicit TraceGuard(TraceSink<T>& sink);
-    ~TraceGuard();
-    TraceGuard(const TraceGuard&) = delete;
-    TraceGuard& operator=(const TraceGuard&) = delete;
-
-private:
-    TraceSink<T>* previous_;
+    NoGradGuard() : GradModeGuard(false) {}
 };
 
 /// Which values an op's backward reads, so that an in-place change to one of them is caught.
 struct Saves {
-    unsigned inputs = ~0u;  // bit i: input i is read by backward
-    bool output = false;    // the output value is read by backward
+    unsigned inputs = ~0u;  ///< bit i: input i is read by backward
+    bool output = false;    ///< the output value is read by backward
     static Saves none() { return {0u, false}; }
     static Saves all_inputs() { return {~0u, false}; }
     static Saves only_output() { return {0u, true}; }
 };
 
-/// Records an op: returns a tensor holding `value` that, when grad mode is on and some input requires
-/// grad, remembers its inputs and `backward`. Otherwise the result is a plain leaf. Every op calls this.
+/// Records an op: returns a tensor holding `value` that, when grad mode is on and some input requires grad,
+/// remembers its inputs and `backward`. Otherwise the result is a plain leaf. Every op calls this, and so can
+/// a user's own op (see the README's "Custom ops"):
+///   record<T>(value, {x}, {"swish", "grad_in = grad_out * (s + x*s*(1-s))"}, backward_fn)
 template <class T>
-Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, const char* op, BackwardFn<T> backward,
+Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, Op op, BackwardFn<T> backward,
                  Saves saves = Saves::all_inputs());
 
 /// Backward from several roots at once, each with its gradient (an undefined gradient means ones, for a
@@ -117,51 +56,73 @@ void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>&
               bool retain_graph = false, bool create_graph = false);
 
 /// The gradients of `outputs` with respect to `inputs`, returned instead of accumulated into .grad
-/// (torch.autograd.grad). retain_graph defaults to create_graph. With allow_unused, an input that does
-/// not influence the outputs gets an undefined tensor instead of an error.
+/// (torch.autograd.grad). retain_graph defaults to create_graph. With allow_unused, an input that does not
+/// influence the outputs gets an undefined tensor instead of an error.
 template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs = {}, bool create_graph = false,
                             bool allow_unused = false);
+/// As above, with retain_graph given explicitly.
 template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs, bool retain_graph, bool create_graph,
                             bool allow_unused);
 
-/// The SGD update fused into backward. While a guard lives, backward() applies the gradient it computes for
-/// each added leaf to the leaf's value, value ← decay·value − lr·g, instead of storing it in .grad. Where the
-/// leaf is the weight of a linear op (or the right operand of a matmul) and feeds nothing else, that op's
-/// weight-gradient GEMM writes the update straight into the value (α = −lr, β = decay), as the delta
-/// reference's step does: no gradient buffer, and with several threads each thread updates the part of W it
-/// just computed.
-///
-/// Why it is exact: a leaf comes after every node that reads it in the reverse topological order, so all of
-/// them have used its old value when it changes. The result equals backward() followed by the update, up to
-/// rounding. grad() and create_graph backward passes ignore the guard and return or store gradients as usual.
-/// Optimizers use it through backward_and_step().
+/// The engine's one extension point. While an ObserverGuard holds it, an Observer is told of every op recorded
+/// on its thread and of every step of every backward pass there, and may take a leaf's complete gradient
+/// instead of the engine storing it. Anomaly mode, name scopes and the backward trace (autograd/inspect/) and
+/// the SGD update inside backward (nn/optim/) are observers. Every method has a default that does nothing.
 template <class T>
-class UpdateInBackward {
+class Observer {
 public:
-    UpdateInBackward() = default;
-    ~UpdateInBackward();  // removes every registration, also when backward threw
-    UpdateInBackward(const UpdateInBackward&) = delete;
-    UpdateInBackward& operator=(const UpdateInBackward&) = delete;
+    virtual ~Observer() = default;
+    /// An op was recorded as `node` from `inputs` (kept by the node only when it needs grad). May label the
+    /// node, or throw to stop the op.
+    virtual void recorded(Node<T>& /*node*/, const std::vector<Tensor<T>>& /*inputs*/) {}
+    /// `node`'s backward function is about to run (`node` set), or has returned or thrown (nullptr).
+    virtual void running(const Node<T>* /*node*/) {}
+    /// The backward function of `output`'s node turned `grad_out` into `grads`, one per input (before sum_to).
+    virtual void computed(const Tensor<T>& /*output*/, const Tensor<T>& /*grad_out*/,
+                          const std::vector<Tensor<T>>& /*grads*/) {}
+    /// The gradient of `leaf` is complete, in a pass that stores gradients (backward() without create_graph).
+    /// Return true to take it: the engine then does not store it in .grad.
+    virtual bool take_leaf_grad(Node<T>& /*leaf*/, const Tensor<T>& /*grad*/) { return false; }
+    /// The same offer made by an op before it computes the gradient, as the product op(a)·op(b), so that one
+    /// GEMM can consume it (see offer_leaf_grad_product). Return true to take it.
+    virtual bool take_leaf_grad_product(Node<T>& /*leaf*/, const Array<T>& /*a*/, bool /*ta*/, const Array<T>& /*b*/,
+                                        bool /*tb*/) {
+        return false;
+    }
+    /// True for an observer that must see every gradient an op computes (a trace, anomaly checks): while one is
+    /// installed, ops compute their gradients instead of offering them as products.
+    virtual bool sees_every_gradient() const { return false; }
 
-    /// Registers `leaf` (GraphError unless it is a leaf that requires grad and is not registered already;
-    /// ValueError unless lr and decay are finite).
-    void add(const Tensor<T>& leaf, T lr, T decay = T(1));
-
-private:
-    std::vector<Tensor<T>> leaves_;
+    Observer* next_ = nullptr;  ///< the engine's list of installed observers (set by ObserverGuard)
 };
 
-namespace detail {
-/// For a backward function whose gradient for leaf `w` is op(a)·op(b): when the pass lets the function apply
-/// w's UpdateInBackward itself (the pass applies updates, `w` is registered and has one consumer in the graph,
-/// no hook, anomaly check or trace watches its gradient), w ← decay·w − lr·op(a)·op(b) in one GEMM and true;
-/// otherwise false, and the function returns the gradient as usual. Call it after everything that reads w.
+/// Installs an observer on this thread for the guard's lifetime (guards nest; the newest is told first).
 template <class T>
-bool update_by_gemm(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb);
-}  // namespace detail
+class ObserverGuard {
+public:
+    explicit ObserverGuard(Observer<T>& observer);
+    ~ObserverGuard();
+    ObserverGuard(const ObserverGuard&) = delete;
+    ObserverGuard& operator=(const ObserverGuard&) = delete;
+
+private:
+    Observer<T>& observer_;
+};
+
+/// The observers installed on this thread, newest first (nullptr when none).
+template <class T>
+Observer<T>* observers();
+
+/// For an op whose gradient for input `w` is op(a)·op(b): when `w` is a leaf whose gradient is complete with
+/// this one contribution (one consumer in the pass, no hook) in a pass that stores gradients, offers it to the
+/// observers. True when one took it: the op then returns no gradient for `w`. Call it after everything that
+/// reads w's value. The linear op and matmul call it for their weight, so an optimizer can update W in place by
+/// the weight-gradient GEMM itself (nn/optim/update_in_backward.hpp).
+template <class T>
+bool offer_leaf_grad_product(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb);
 
 }  // namespace dg

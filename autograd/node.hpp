@@ -1,6 +1,6 @@
-// Node: one value in the graph with what backward needs — its inputs, its backward function, the op
-// name, the versions of saved inputs — and the engine's scratch space. Destruction is iterative, so a
-// 10^6-long chain frees without overflowing the stack.
+// Node: one value in the graph and what backward needs: the op that made it (name and rule), its inputs, its
+// backward function, the versions of the inputs it saved, and the engine's scratch for one pass.
+// Destruction is iterative, so a 10^6-long chain frees without overflowing the stack.
 #pragma once
 
 #include <cstdint>
@@ -14,45 +14,45 @@
 
 namespace dg {
 
-/// Computes the gradients of an op's inputs from the gradient of its output. It receives the inputs and
+/// Computes the gradients of an op's inputs from the gradient `grad` of its output. It receives the inputs and
 /// the output (never held by the closure: that would be a cycle) and returns one gradient per input
 /// (undefined where an input needs none). Written with the library's differentiable ops.
 template <class T>
 using BackwardFn = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>& inputs,
                                                         const Tensor<T>& output, const Tensor<T>& grad)>;
 
-inline constexpr std::uint64_t not_saved = std::numeric_limits<std::uint64_t>::max();
-
-/// An SGD update that backward applies to a leaf as its gradient arrives: value ← decay·value − lr·g
-/// (UpdateInBackward in engine.hpp registers it).
-template <class T>
-struct InBackwardUpdate {
-    bool on = false;
-    T lr = T(0);
-    T decay = T(1);
+/// The op that made a node: its name and its backward rule in words ("grad_in = grad_out * (1 - y^2)"),
+/// written once, beside the op's forward. Both are string literals (the node keeps the pointers).
+struct Op {
+    const char* name;  ///< "tanh"; what Tensor::op() returns
+    const char* rule;  ///< the local backward rule, read by the backward trace and autograd/OPS.md
 };
 
+/// Marks an input whose version was not saved (its backward does not read its value).
+inline constexpr std::uint64_t not_saved = std::numeric_limits<std::uint64_t>::max();
+
+/// A value in the graph. Users hold it through Tensor handles; the engine reads and writes it directly.
 template <class T>
 struct Node {
     Array<T> value;
-    Tensor<T> grad;                  // accumulated gradient (leaves, retain_grad)
-    std::vector<Tensor<T>> inputs;   // the op's inputs; cleared when backward frees the graph
-    BackwardFn<T> backward;          // empty for leaves
-    const char* op = "leaf";
-    std::string label;
+    Tensor<T> grad;                  ///< accumulated gradient (leaves, retain_grad)
+    std::vector<Tensor<T>> inputs;   ///< the op's inputs; cleared when backward frees the graph
+    BackwardFn<T> backward;          ///< empty for leaves
+    Op op{"leaf", "a leaf: its gradient accumulates in .grad"};
+    std::string label;               ///< where it was made ("model.fc2"), for messages and pictures
     bool requires_grad = false;
     bool retains_grad = false;
-    bool freed = false;              // backward ran without retain_graph: inputs and function released
-    std::uint64_t version = 0;       // bumped by every in-place change of value
-    xt::svector<std::uint64_t, 4> saved_versions;  // per input: version when recorded, or not_saved (inline up to 4)
-    bool saves_output = false;       // the backward reads this node's own value
+    bool freed = false;              ///< backward ran without retain_graph: inputs and function released
+    bool saves_output = false;       ///< the backward reads this node's own value
+    std::uint64_t version = 0;       ///< bumped by every in-place change of value
+    xt::svector<std::uint64_t, 4> saved_versions;  ///< per input: its version when recorded, or not_saved
     std::vector<typename Tensor<T>::Hook> hooks;
-    InBackwardUpdate<T> update;      // leaves only: applied by backward instead of storing .grad
 
-    // Engine scratch, valid during one backward pass.
-    Tensor<T> pending;               // gradient accumulated so far from this node's consumers
-    std::uint64_t visit_mark = 0;
-    std::uint32_t consumers = 0;     // edges into this node from the nodes being backpropagated
+    // The engine's scratch, valid during one backward pass.
+    Tensor<T> pending;               ///< the gradient accumulated so far from this node's consumers
+    std::uint64_t visit_mark = 0;    ///< the pass that last visited this node
+    std::uint32_t consumers = 0;     ///< edges into this node from the nodes of the pass
+    bool pass_stores_grad = false;   ///< the pass stores gradients in .grad (backward() without create_graph)
 
     Node() = default;
     explicit Node(Array<T>&& v) : value(std::move(v)) {}  // by rvalue: moving an xarray copies its shape vectors
@@ -65,8 +65,8 @@ struct Node {
 
 template <class T>
 Node<T>::~Node() {
-    // Move every handle this node owns onto an explicit stack; a node whose last owner is the stack gives
-    // up its own handles before it dies, so no destructor ever recurses.
+    // Move every handle this node owns onto an explicit stack; a node whose last owner is the stack gives up its
+    // own handles before it dies, so no destructor ever recurses.
     std::vector<Tensor<T>> stack = std::move(inputs);
     auto take = [&stack](Tensor<T>& t) {
         if (t.defined()) stack.push_back(std::move(t));

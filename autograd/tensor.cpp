@@ -1,4 +1,4 @@
-// Tensor: creation, access, grad bookkeeping; backward delegates to the engine.
+// Tensor: access to the node, grad bookkeeping; backward delegates to the engine. Creation is in ops/creation.cpp.
 #include "autograd/tensor.hpp"
 
 #include "autograd/engine.hpp"
@@ -21,56 +21,10 @@ Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad
     : Tensor(Array<T>(values), requires_grad) {}
 
 template <class T>
-Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {
-    Array<T> a = xt::xscalar<T>(value);
-    return Tensor(std::move(a), requires_grad);
-}
-template <class T>
-Tensor<T> Tensor<T>::full(const Shape& shape, T value, bool requires_grad) {
-    Array<T> a = Array<T>::from_shape(shape);
-    a.fill(value);
-    return Tensor(std::move(a), requires_grad);
-}
-template <class T>
-Tensor<T> Tensor<T>::zeros(const Shape& shape, bool requires_grad) {
-    return full(shape, T(0), requires_grad);
-}
-template <class T>
-Tensor<T> Tensor<T>::ones(const Shape& shape, bool requires_grad) {
-    return full(shape, T(1), requires_grad);
-}
-template <class T>
-Tensor<T> Tensor<T>::arange(T start, T stop, T step) {
-    if (step == T(0)) throw ValueError("arange: step must not be zero");
-    const double n = std::ceil((static_cast<double>(stop) - start) / step);
-    const std::size_t count = n > 0 ? static_cast<std::size_t>(n) : 0;
-    Array<T> a = Array<T>::from_shape({count});
-    for (std::size_t i = 0; i < count; ++i) a(i) = static_cast<T>(start + static_cast<T>(i) * step);
-    return Tensor(std::move(a));
-}
-template <class T>
-Tensor<T> Tensor<T>::randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
-    Array<T> a = Array<T>::from_shape(shape);
-    for (auto& v : a) v = static_cast<T>(gen.normal(mean, stddev));
-    return Tensor(std::move(a), requires_grad);
-}
-template <class T>
-Tensor<T> Tensor<T>::rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
-    Array<T> a = Array<T>::from_shape(shape);
-    for (auto& v : a) v = static_cast<T>(gen.uniform(low, high));
-    return Tensor(std::move(a), requires_grad);
+void Tensor<T>::undefined_error() {
+    throw GraphError("Tensor: operation on an undefined tensor (e.g. the grad() of a tensor before any backward)");
 }
 
-template <class T>
-Node<T>& Tensor<T>::checked() const {
-    if (!node_) throw GraphError("Tensor: operation on an undefined tensor (e.g. the grad() of a tensor before any backward)");
-    return *node_;
-}
-
-template <class T>
-const Array<T>& Tensor<T>::value() const {
-    return checked().value;
-}
 template <class T>
 Array<T>& Tensor<T>::mutable_value() {
     Node<T>& n = checked();
@@ -78,18 +32,6 @@ Array<T>& Tensor<T>::mutable_value() {
         throw GraphError("in-place change of a leaf that requires grad while grad mode is on (use NoGradGuard)");
     ++n.version;
     return n.value;
-}
-template <class T>
-Shape Tensor<T>::shape() const {
-    return shape_of(checked().value);
-}
-template <class T>
-std::size_t Tensor<T>::dim() const {
-    return checked().value.dimension();
-}
-template <class T>
-std::size_t Tensor<T>::numel() const {
-    return checked().value.size();
 }
 template <class T>
 T Tensor<T>::item() const {
@@ -110,32 +52,21 @@ T Tensor<T>::at(std::size_t flat_index) const {
 template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool requires_grad) {
     Node<T>& n = checked();
-    if (!n.is_leaf()) throw GraphError("set_requires_grad: only a leaf's requires_grad can be changed (op " + std::string(n.op) + ")");
+    if (!n.is_leaf())
+        throw GraphError("set_requires_grad: only a leaf's requires_grad can be changed (op " + std::string(n.op.name) + ")");
     n.requires_grad = requires_grad;
     return *this;
-}
-template <class T>
-bool Tensor<T>::is_leaf() const {
-    return checked().is_leaf();
 }
 template <class T>
 const Tensor<T>& Tensor<T>::grad() const {
     const Node<T>& n = checked();
     if (!n.requires_grad)
-        throw GraphError("grad: this tensor (" + std::string(n.op) + ", shape " + shape_str(shape_of(n.value)) +
+        throw GraphError("grad: this tensor (" + std::string(n.op.name) + ", shape " + shape_str(shape_of(n.value)) +
                          ") does not require grad");
     if (!n.is_leaf() && !n.retains_grad)
-        throw GraphError("grad: the grad of a non-leaf tensor (" + std::string(n.op) +
+        throw GraphError("grad: the grad of a non-leaf tensor (" + std::string(n.op.name) +
                          ") is not kept; call retain_grad() before backward");
     return n.grad;
-}
-template <class T>
-bool Tensor<T>::has_grad() const {
-    return node_ && node_->grad.defined();
-}
-template <class T>
-void Tensor<T>::zero_grad() {
-    checked().grad = Tensor();
 }
 template <class T>
 void Tensor<T>::retain_grad() {
@@ -159,32 +90,6 @@ void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_
     dg::backward<T>({*this}, {gradient}, retain_graph, create_graph);
 }
 
-template <class T>
-Tensor<T> Tensor<T>::detach() const {
-    return Tensor(Array<T>(checked().value));
-}
-template <class T>
-Tensor<T> Tensor<T>::clone() const {
-    // clone: gx = g
-    return record<T>(Array<T>(checked().value), {*this}, "clone",
-                     [](const std::vector<Tensor<T>>&, const Tensor<T>&, const Tensor<T>& g) {
-                         return std::vector<Tensor<T>>{g};
-                     },
-                     Saves::none());
-}
-template <class T>
-const char* Tensor<T>::op() const {
-    return checked().op;
-}
-template <class T>
-const std::string& Tensor<T>::label() const {
-    return checked().label;
-}
-template <class T>
-Tensor<T>& Tensor<T>::set_label(std::string label) {
-    checked().label = std::move(label);
-    return *this;
-}
 
 template class Tensor<float>;
 template class Tensor<double>;

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/errors.hpp"
-#include "autograd/random.hpp"
-#include "autograd/xt.hpp"
+#include "autograd/array/errors.hpp"
+#include "autograd/array/random.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg {
 
@@ -48,14 +48,17 @@ public:
 
     bool defined() const { return node_ != nullptr; }
     /// The value (read-only). Throws GraphError on an undefined tensor.
-    const Array<T>& value() const;
+    const Array<T>& value() const { return checked().value; }
     /// The value, for an in-place change: bumps the version counter, so a pending backward that saved
     /// this tensor refuses to run. Refused on a leaf that requires grad while grad mode is on (wrap the
     /// change in a NoGradGuard, as optimizers do).
     Array<T>& mutable_value();
-    Shape shape() const;
-    std::size_t dim() const;
-    std::size_t numel() const;
+    /// The extent of each dimension, outermost first.
+    Shape shape() const { return shape_of(checked().value); }
+    /// The number of dimensions.
+    std::size_t dim() const { return checked().value.dimension(); }
+    /// The number of elements.
+    std::size_t numel() const { return checked().value.size(); }
     /// The single value of a one-element tensor.
     T item() const;
     /// The value at a flat row-major index (bounds-checked).
@@ -65,13 +68,14 @@ public:
     /// Makes a leaf require grad (or not). Refused on a non-leaf.
     Tensor& set_requires_grad(bool requires_grad = true);
     /// A leaf is a tensor not produced by a recorded op.
-    bool is_leaf() const;
+    bool is_leaf() const { return checked().is_leaf(); }
     /// The accumulated gradient: undefined until a backward reaches this tensor. Throws GraphError if this
     /// tensor does not require grad, and for a non-leaf that did not call retain_grad().
     const Tensor& grad() const;
-    bool has_grad() const;
+    /// True when a gradient has been accumulated (and not zeroed since).
+    bool has_grad() const { return node_ && node_->grad.defined(); }
     /// Forgets the accumulated gradient (set to none, as in PyTorch).
-    void zero_grad();
+    void zero_grad() { checked().grad = Tensor(); }
     /// Keep the gradient of this non-leaf tensor after backward.
     void retain_grad();
     /// Registers a hook called with this tensor's gradient during backward.
@@ -83,17 +87,21 @@ public:
     void backward(const Tensor& gradient, bool retain_graph = false, bool create_graph = false) const;
 
     /// A new leaf with a copy of the value, outside any graph.
-    Tensor detach() const;
+    Tensor detach() const { return Tensor(Array<T>(checked().value)); }
     /// A differentiable copy (identity op).
     Tensor clone() const;
 
     /// The op that made this tensor ("leaf" for leaves).
-    const char* op() const;
+    const char* op() const { return checked().op.name; }
     /// A label for messages and pictures (anomaly mode, graphviz); modules set it to their path.
-    const std::string& label() const;
-    Tensor& set_label(std::string label);
+    const std::string& label() const { return checked().label; }
+    /// Sets the label.
+    Tensor& set_label(std::string label) {
+        checked().label = std::move(label);
+        return *this;
+    }
     /// Incremented by every in-place change of the value.
-    std::uint64_t version() const;
+    std::uint64_t version() const { return checked().version; }
 
     /// The node behind the handle (engine, graphviz, tests).
     Node<T>* node() const { return node_.get(); }
@@ -103,7 +111,12 @@ public:
     bool same(const Tensor& other) const { return node_ == other.node_; }
 
 private:
-    Node<T>& checked() const;
+    /// The node; GraphError for an undefined tensor.
+    Node<T>& checked() const {
+        if (!node_) undefined_error();
+        return *node_;
+    }
+    [[noreturn]] static void undefined_error();
     std::shared_ptr<Node<T>> node_;
 };
 
@@ -119,15 +132,10 @@ extern template class Tensor<double>;
 
 namespace dg {
 
-// Defined here, after Node, so that they inline: the engine and every op ask them for each input.
+// Defined here, after Node, so that it inlines: the engine and every op ask it of each input.
 template <class T>
 inline bool Tensor<T>::requires_grad() const {
     return node_ && node_->requires_grad;
-}
-
-template <class T>
-inline std::uint64_t Tensor<T>::version() const {
-    return node_ ? node_->version : checked().version;  // checked() throws the usual error when undefined
 }
 
 }  // namespace dg

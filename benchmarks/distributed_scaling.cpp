@@ -12,7 +12,7 @@
 
 #include "nn/distributed/distributed.hpp"
 #include "nn/loss.hpp"
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 #include "nn/optim/sgd.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// deltagrad's own GEMM kernel (autograd/gemm_kernel.hpp) against OpenBLAS's on the products of the benchmarked MLP
+// deltagrad's own GEMM kernel (autograd/kernels/gemm_kernel.hpp) against OpenBLAS's on the products of the benchmarked MLP
 // steps, one thread, float32: GFLOP/s per product. Each product runs by both kernels back to back, so the pair shares
 // the machine's load. Which OpenBLAS kernels run is OpenBLAS's choice or OPENBLAS_CORETYPE's:
 //   OPENBLAS_CORETYPE=Haswell build/bin/gemm_kernel_bench     (AVX2 kernels: deltagrad's is the default there)
@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/blas.hpp"
-#include "autograd/parallel.hpp"
+#include "autograd/kernels/blas.hpp"
+#include "autograd/kernels/parallel.hpp"
 
 extern "C" char* openblas_get_corename(void);  // from <cblas.h>
 

@@ -1,4 +1,4 @@
-// Why deltagrad runs its own threads (autograd/parallel.hpp): the two large products of a 784-100-10 training
+// Why deltagrad runs its own threads (autograd/kernels/parallel.hpp): the two large products of a 784-100-10 training
 // step, at batch 256 and 1024, by OpenBLAS on 1 and 2 of its own threads, and by dg::blas::gemm split over 2
 // deltagrad threads (each part one single-threaded OpenBLAS call). Wall time per product.
 //   build/bin/gemm_threads_bench
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/blas.hpp"
-#include "autograd/parallel.hpp"
+#include "autograd/kernels/blas.hpp"
+#include "autograd/kernels/parallel.hpp"
 
 namespace {
 

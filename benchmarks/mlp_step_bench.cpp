@@ -11,7 +11,7 @@
 
 #include "autograd/ops.hpp"
 #include "nn/loss.hpp"
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 #include "nn/optim/sgd.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_sgd.hpp"

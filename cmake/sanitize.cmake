@@ -14,8 +14,8 @@ if(DELTAGRAD_SANITIZE OR DELTAGRAD_FUZZ)
   # The libraries are static: whoever links them (the find_package consumer test too) needs the sanitizer
   # runtimes, so the exported targets carry the link flag once they exist.
   function(_deltagrad_sanitize_export)
-    if(TARGET deltagrad_xt)
-      target_link_options(deltagrad_xt INTERFACE -fsanitize=address,undefined)
+    if(TARGET deltagrad_array)
+      target_link_options(deltagrad_array INTERFACE -fsanitize=address,undefined)
     endif()
   endfunction()
   cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL _deltagrad_sanitize_export)

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "autograd/trace.hpp"
+#include "autograd/inspect/trace.hpp"
 #include "common/example.hpp"
 
 using namespace dg;
@@ -77,7 +77,7 @@ void chain(examples::Example& ex) {
     // retain_graph: the graph is drawn after backward, with the gradients in it.
     BackwardTrace<double> trace;
     {
-        TraceGuard<double> guard(trace);
+        ObserverGuard<double> guard(trace);
         l.backward(/*retain_graph=*/true);
     }
     report(ex, "chain",
@@ -124,7 +124,7 @@ void diamond(examples::Example& ex) {
 
     BackwardTrace<double> trace;
     {
-        TraceGuard<double> guard(trace);
+        ObserverGuard<double> guard(trace);
         l.backward(/*retain_graph=*/true);
     }
     report(ex, "diamond",

@@ -2,7 +2,7 @@
 // then a gradient checked against central differences.
 #include <iostream>
 
-#include "autograd/gradcheck.hpp"
+#include "autograd/inspect/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "nn/data/fashion_mnist.hpp"
 #include "nn/data/loader.hpp"

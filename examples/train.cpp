@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/ops.hpp"
+#include "autograd/kernels/parallel.hpp"
 #include "common/diagnostics.hpp"
 #include "common/plot.hpp"
 #include "common/train_report.hpp"
@@ -296,7 +297,7 @@ void validate(const Options& o) {
 }
 
 void add_options(CLI::App& app, Options& o) {
-    app.add_option("--spec", o.spec, "MLP spec (grammar in nn/mlp.hpp), e.g. 784-100-10:sigmoid")->capture_default_str();
+    app.add_option("--spec", o.spec, "MLP spec (grammar in nn/layers/mlp.hpp), e.g. 784-100-10:sigmoid")->capture_default_str();
     app.add_option("--loss", o.loss, "loss on the outputs (nll needs a log_softmax output layer)")
         ->check(CLI::IsMember({"cross-entropy", "nll", "mse", "mse-half", "bce-with-logits"}))
         ->capture_default_str();

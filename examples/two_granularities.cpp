@@ -7,7 +7,7 @@
 #include <iostream>
 #include <unordered_set>
 
-#include "autograd/trace.hpp"
+#include "autograd/inspect/trace.hpp"
 #include "common/example.hpp"
 
 using namespace dg;
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     ls.backward();
     BackwardTrace<double> trace;
     {
-        TraceGuard<double> guard(trace);
+        ObserverGuard<double> guard(trace);
         lm.backward();
     }
 

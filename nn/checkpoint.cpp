@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "autograd/engine.hpp"
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::nn {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "nn/module.hpp"
 #include "nn/optim/optimizer.hpp"
-#include "nn/serialize.hpp"
+#include "nn/data/serialize.hpp"
 
 namespace dg::nn {
 

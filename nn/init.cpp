@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "autograd/engine.hpp"
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::nn {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "autograd/random.hpp"
+#include "autograd/array/random.hpp"
 #include "autograd/tensor.hpp"
 
 namespace dg::nn {

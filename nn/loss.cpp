@@ -6,7 +6,7 @@
 #include <limits>
 #include <sstream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "autograd/ops.hpp"
 
 namespace dg::nn {

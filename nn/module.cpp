@@ -1,12 +1,12 @@
 // Module<T>: registration, recursive traversal, train/eval, paths, and the printable summary.
 #include "nn/module.hpp"
 
-#include "autograd/engine.hpp"
+#include "autograd/inspect/name_scope.hpp"
 
 #include <algorithm>
 #include <ostream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::nn {
 

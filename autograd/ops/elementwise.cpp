@@ -17,12 +17,11 @@ using detail::Inputs;
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "add");
-    // add: ga = g; gb = g
     // The value is passed to record as a temporary, never moved: moving an xarray copies its shape vectors, a
     // measurable part of the per-op cost on tiny tensors.
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::plus<T>())
                                               : Array<T>(a.value() + b.value()),
-                     {a, b}, "add",
+                     {a, b}, {"add", "grad_a = grad_out; grad_b = grad_out"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g, g}; },
                      Saves::none());
 }
@@ -30,10 +29,9 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "sub");
-    // sub: ga = g; gb = -g
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::minus<T>())
                                               : Array<T>(a.value() - b.value()),
-                     {a, b}, "sub",
+                     {a, b}, {"sub", "grad_a = grad_out; grad_b = -grad_out"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{g, in[1].requires_grad() ? neg(g) : Tensor<T>()};
                      },
@@ -43,11 +41,10 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "mul");
-    // mul: ga = g*b; gb = g*a
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::multiplies<T>())
                      : b.dim() == 0 ? detail::scale(a.value(), b.item())
                                     : Array<T>(a.value() * b.value()),
-                     {a, b}, "mul",
+                     {a, b}, {"mul", "grad_a = grad_out * b; grad_b = grad_out * a"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{in[0].requires_grad() ? mul(g, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? mul(g, in[0]) : Tensor<T>()};
@@ -57,8 +54,7 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "div");
-    // div: ga = g/b; gb = -g*y/b  (= -g*a/b^2)
-    return record<T>(a.value() / b.value(), {a, b}, "div",
+    return record<T>(a.value() / b.value(), {a, b}, {"div", "grad_a = grad_out / b; grad_b = -grad_out * a / b^2"},
                      [](const Inputs<T>& in, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{in[0].requires_grad() ? div(g, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? neg(div(mul(g, y), in[1])) : Tensor<T>()};
@@ -69,8 +65,8 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "pow");
-    // pow: ga = g*b*a^(b-1); gb = g*y*log(a)
-    return record<T>(xt::pow(a.value(), b.value()), {a, b}, "pow",
+    return record<T>(xt::pow(a.value(), b.value()), {a, b},
+                     {"pow", "grad_a = grad_out * b * a^(b-1); grad_b = grad_out * y * log(a)"},
                      [](const Inputs<T>& in, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{
                              in[0].requires_grad() ? mul(g, mul(in[1], pow(in[0], add(in[1], T(-1))))) : Tensor<T>(),
@@ -82,8 +78,8 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "maximum");
-    // maximum: ga = g*[a>=b]; gb = g*[a<b]  (ties go to a)
-    return record<T>(xt::maximum(a.value(), b.value()), {a, b}, "maximum",
+    return record<T>(xt::maximum(a.value(), b.value()), {a, b},
+                     {"maximum", "grad_a = grad_out * [a >= b]; grad_b = grad_out * [a < b]  (ties go to a)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Array<T>& av = in[0].value();
                          const Array<T>& bv = in[1].value();
@@ -95,8 +91,8 @@ Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "minimum");
-    // minimum: ga = g*[a<=b]; gb = g*[a>b]  (ties go to a)
-    return record<T>(xt::minimum(a.value(), b.value()), {a, b}, "minimum",
+    return record<T>(xt::minimum(a.value(), b.value()), {a, b},
+                     {"minimum", "grad_a = grad_out * [a <= b]; grad_b = grad_out * [a > b]  (ties go to a)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Array<T>& av = in[0].value();
                          const Array<T>& bv = in[1].value();
@@ -109,25 +105,24 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, Scalar<T> s) {
-    // add scalar: ga = g
-    return record<T>(detail::map(a.value(), [s](T x) { return x + s; }), {a}, "add_scalar",
+    return record<T>(detail::map(a.value(), [s](T x) { return x + s; }), {a},
+                     {"add_scalar", "grad_in = grad_out  (y = x + s)"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g}; },
                      Saves::none());
 }
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, Scalar<T> s) {
-    // mul scalar: ga = g*s
-    return record<T>(detail::map(a.value(), [s](T x) { return x * s; }), {a}, "mul_scalar",
+    return record<T>(detail::map(a.value(), [s](T x) { return x * s; }), {a},
+                     {"mul_scalar", "grad_in = grad_out * s  (y = x * s)"},
                      [s](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{mul(g, s)}; },
                      Saves::none());
 }
 
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, Scalar<T> p) {
-    // pow scalar: ga = g*p*a^(p-1)
     Array<T> v = p == T(2) ? Array<T>(a.value() * a.value()) : Array<T>(xt::pow(a.value(), p));
-    return record<T>(std::move(v), {a}, "pow_scalar",
+    return record<T>(std::move(v), {a}, {"pow_scalar", "grad_in = grad_out * p * x^(p-1)  (y = x^p)"},
                      [p](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          if (p == T(2)) return Grads<T>{mul(g, mul(in[0], T(2)))};
                          return Grads<T>{mul(g, mul(pow(in[0], p - T(1)), p))};
@@ -136,16 +131,14 @@ Tensor<T> pow(const Tensor<T>& a, Scalar<T> p) {
 
 template <class T>
 Tensor<T> rsub(Scalar<T> s, const Tensor<T>& a) {
-    // rsub: y = s - a; ga = -g
-    return record<T>(s - a.value(), {a}, "rsub",
+    return record<T>(s - a.value(), {a}, {"rsub", "grad_in = -grad_out  (y = s - x)"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{neg(g)}; },
                      Saves::none());
 }
 
 template <class T>
 Tensor<T> rdiv(Scalar<T> s, const Tensor<T>& a) {
-    // rdiv: y = s / a; ga = -g*y/a
-    return record<T>(s / a.value(), {a}, "rdiv",
+    return record<T>(s / a.value(), {a}, {"rdiv", "grad_in = -grad_out * y / x  (y = s / x)"},
                      [](const Inputs<T>& in, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{neg(div(mul(g, y), in[0]))};
                      },
@@ -156,31 +149,27 @@ Tensor<T> rdiv(Scalar<T> s, const Tensor<T>& a) {
 
 template <class T>
 Tensor<T> neg(const Tensor<T>& x) {
-    // neg: gx = -g
-    return record<T>(detail::map(x.value(), [](T v) { return -v; }), {x}, "neg",
+    return record<T>(detail::map(x.value(), [](T v) { return -v; }), {x}, {"neg", "grad_in = -grad_out"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{neg(g)}; },
                      Saves::none());
 }
 
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
-    // exp: gx = g*y
-    return record<T>(xt::exp(x.value()), {x}, "exp",
+    return record<T>(xt::exp(x.value()), {x}, {"exp", "grad_in = grad_out * y"},
                      [](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) { return Grads<T>{mul(g, y)}; },
                      Saves::only_output());
 }
 
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
-    // log: gx = g/x   (x < 0 gives NaN, as NumPy; anomaly mode points at it)
-    return record<T>(xt::log(x.value()), {x}, "log",
+    return record<T>(xt::log(x.value()), {x}, {"log", "grad_in = grad_out / x  (NaN for x < 0, as NumPy)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{div(g, in[0])}; });
 }
 
 template <class T>
 Tensor<T> sqrt(const Tensor<T>& x) {
-    // sqrt: gx = g/(2y)
-    return record<T>(xt::sqrt(x.value()), {x}, "sqrt",
+    return record<T>(xt::sqrt(x.value()), {x}, {"sqrt", "grad_in = grad_out / (2y)"},
                      [](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{div(g, mul(y, T(2)))};
                      },
@@ -189,16 +178,14 @@ Tensor<T> sqrt(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> sign(const Tensor<T>& x) {
-    // sign: piecewise constant, gx = 0 (no gradient flows)
-    return record<T>(xt::sign(x.value()), {x}, "sign",
+    return record<T>(xt::sign(x.value()), {x}, {"sign", "grad_in = 0  (not differentiable)"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>&) { return Grads<T>{Tensor<T>()}; },
                      Saves::none());
 }
 
 template <class T>
 Tensor<T> abs(const Tensor<T>& x) {
-    // abs: gx = g*sign(x)   (0 at the kink)
-    return record<T>(xt::abs(x.value()), {x}, "abs",
+    return record<T>(xt::abs(x.value()), {x}, {"abs", "grad_in = grad_out * sign(x)  (0 at the kink)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{mul(g, constant<T>(xt::sign(in[0].value())))};
                      });
@@ -206,11 +193,10 @@ Tensor<T> abs(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& x) {
-    // sigmoid: y = 1/(1+e^-x); gx = g*y*(1-y)
     // One xtensor expression, so exp is vectorised by xsimd (a scalar std::exp loop was 14 % of an MLP step at
     // batch 1024). No NaN at the extremes: e^-x overflows to inf for x < -88 (float) and 1/inf = 0.
     Array<T> v = T(1) / (T(1) + xt::exp(-x.value()));
-    return record<T>(std::move(v), {x}, "sigmoid",
+    return record<T>(std::move(v), {x}, {"sigmoid", "grad_in = grad_out * y * (1 - y)"},
                      [](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{sigmoid_backward(g, y)};
                      },
@@ -219,8 +205,7 @@ Tensor<T> sigmoid(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> tanh(const Tensor<T>& x) {
-    // tanh: gx = g*(1-y^2)
-    return record<T>(xt::tanh(x.value()), {x}, "tanh",
+    return record<T>(xt::tanh(x.value()), {x}, {"tanh", "grad_in = grad_out * (1 - y^2)"},
                      [](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{tanh_backward(g, y)};
                      },
@@ -229,8 +214,8 @@ Tensor<T> tanh(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> relu(const Tensor<T>& x) {
-    // relu: gx = g*[x>0]
-    return record<T>(detail::map(x.value(), [](T v) { return v > T(0) ? v : T(0); }), {x}, "relu",
+    return record<T>(detail::map(x.value(), [](T v) { return v > T(0) ? v : T(0); }), {x},
+                     {"relu", "grad_in = grad_out * [x > 0]"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{mask_grad(g, in[0], T(0), T(1))};
                      });
@@ -238,8 +223,8 @@ Tensor<T> relu(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> alpha) {
-    // leaky_relu: y = x>0 ? x : alpha*x; gx = g*(x>0 ? 1 : alpha)
-    return record<T>(xt::where(x.value() > T(0), x.value(), alpha * x.value()), {x}, "leaky_relu",
+    return record<T>(xt::where(x.value() > T(0), x.value(), alpha * x.value()), {x},
+                     {"leaky_relu", "grad_in = grad_out * (x > 0 ? 1 : alpha)  (y = x > 0 ? x : alpha*x)"},
                      [alpha](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{mask_grad(g, in[0], alpha, T(1))};
                      });
@@ -247,8 +232,8 @@ Tensor<T> leaky_relu(const Tensor<T>& x, Scalar<T> alpha) {
 
 template <class T>
 Tensor<T> elu(const Tensor<T>& x, Scalar<T> alpha) {
-    // elu: y = x>0 ? x : alpha*(e^x - 1); gx = g*(x>0 ? 1 : y+alpha)
-    return record<T>(xt::where(x.value() > T(0), x.value(), alpha * (xt::exp(x.value()) - T(1))), {x}, "elu",
+    return record<T>(xt::where(x.value() > T(0), x.value(), alpha * (xt::exp(x.value()) - T(1))), {x},
+                     {"elu", "grad_in = grad_out * (x > 0 ? 1 : y + alpha)  (y = x > 0 ? x : alpha*(e^x - 1))"},
                      [alpha](const Inputs<T>& in, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{add(mask_grad(g, in[0], T(0), T(1)),
                                              mask_grad(mul(g, add(y, alpha)), in[0], T(1), T(0)))};
@@ -258,9 +243,9 @@ Tensor<T> elu(const Tensor<T>& x, Scalar<T> alpha) {
 
 template <class T>
 Tensor<T> softplus(const Tensor<T>& x) {
-    // softplus: y = log(1+e^x) = max(x,0) + log1p(e^-|x|) (stable); gx = g*sigmoid(x)
     const Array<T>& xv = x.value();
-    return record<T>(xt::maximum(xv, T(0)) + xt::log1p(xt::exp(-xt::abs(xv))), {x}, "softplus",
+    return record<T>(xt::maximum(xv, T(0)) + xt::log1p(xt::exp(-xt::abs(xv))), {x},
+                     {"softplus", "grad_in = grad_out * sigmoid(x)  (y = log(1 + e^x), computed stably)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{mul(g, sigmoid(in[0]))};
                      });
@@ -270,8 +255,7 @@ template <class T>
 Tensor<T> clamp(const Tensor<T>& x, Scalar<T> low, Scalar<T> high) {
     if (!(low <= high))
         throw ValueError("clamp: low (" + std::to_string(low) + ") must not exceed high (" + std::to_string(high) + ")");
-    // clamp: gx = g*[low<=x<=high]
-    return record<T>(xt::clip(x.value(), low, high), {x}, "clamp",
+    return record<T>(xt::clip(x.value(), low, high), {x}, {"clamp", "grad_in = grad_out * [low <= x <= high]"},
                      [low, high](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Array<T>& xv = in[0].value();
                          return Grads<T>{mul(g, constant<T>(xt::cast<T>(xv >= low && xv <= high)))};
@@ -283,11 +267,12 @@ Tensor<T> clamp(const Tensor<T>& x, Scalar<T> low, Scalar<T> high) {
 template <class T>
 Tensor<T> sigmoid_backward(const Tensor<T>& g, const Tensor<T>& y) {
     check_broadcast(g, y, "sigmoid_backward");
-    // sigmoid_backward: v = g*y*(1-y); gg = grad*y*(1-y); gy = grad*g*(1-2y)
     Array<T> v = detail::same_shape(g, y)
                      ? detail::zip(g.value(), y.value(), [](T gv, T yv) { return gv * yv * (T(1) - yv); })
                      : Array<T>(g.value() * y.value() * (T(1) - y.value()));
-    return record<T>(std::move(v), {g, y}, "sigmoid_backward",
+    return record<T>(std::move(v), {g, y},
+                     {"sigmoid_backward",
+                      "grad_g = grad_out * y * (1 - y); grad_y = grad_out * g * (1 - 2y)  (out = g*y*(1-y))"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {
                          return Grads<T>{in[0].requires_grad() ? sigmoid_backward(gr, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? mul(mul(gr, in[0]), rsub(T(1), mul(in[1], T(2))))
@@ -298,8 +283,9 @@ Tensor<T> sigmoid_backward(const Tensor<T>& g, const Tensor<T>& y) {
 template <class T>
 Tensor<T> tanh_backward(const Tensor<T>& g, const Tensor<T>& y) {
     check_broadcast(g, y, "tanh_backward");
-    // tanh_backward: v = g*(1-y^2); gg = grad*(1-y^2); gy = -2*grad*g*y
-    return record<T>(g.value() * (T(1) - y.value() * y.value()), {g, y}, "tanh_backward",
+    return record<T>(g.value() * (T(1) - y.value() * y.value()), {g, y},
+                     {"tanh_backward",
+                      "grad_g = grad_out * (1 - y^2); grad_y = -2 * grad_out * g * y  (out = g*(1-y^2))"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {
                          return Grads<T>{in[0].requires_grad() ? tanh_backward(gr, in[1]) : Tensor<T>(),
                                          in[1].requires_grad() ? mul(mul(gr, in[0]), mul(in[1], T(-2))) : Tensor<T>()};
@@ -309,11 +295,11 @@ Tensor<T> tanh_backward(const Tensor<T>& g, const Tensor<T>& y) {
 template <class T>
 Tensor<T> mask_grad(const Tensor<T>& g, const Tensor<T>& x, Scalar<T> below, Scalar<T> above) {
     check_broadcast(g, x, "mask_grad");
-    // mask_grad: v = g*(x>0 ? above : below); gg = mask_grad(grad, x); x is only a mask (no gradient)
     Array<T> v = detail::same_shape(g, x)
                      ? detail::zip(g.value(), x.value(), [below, above](T gv, T xv) { return gv * (xv > T(0) ? above : below); })
                      : Array<T>(g.value() * xt::where(x.value() > T(0), above, below));
-    return record<T>(std::move(v), {g, x}, "mask_grad",
+    return record<T>(std::move(v), {g, x},
+                     {"mask_grad", "grad_g = grad_out * (x > 0 ? above : below); x is only a mask (no gradient)"},
                      [below, above](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {
                          return Grads<T>{mask_grad(gr, in[1], below, above), Tensor<T>()};
                      },

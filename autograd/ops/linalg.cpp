@@ -34,16 +34,18 @@ template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     // C = A'B' with A' = op(A), B' = op(B):
     //   gA = ta ? B'·gᵀ : g·B'ᵀ      gB = tb ? gᵀ·A' : A'ᵀ·g     (each one gemm with flags)
-    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "gemm"), {a, b}, "matmul",
+    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "gemm"), {a, b},
+                     {"matmul",
+                      "grad_a = grad_out @ b^T; grad_b = a^T @ grad_out  (transposed operands: one gemm with flags)"},
                      [ta, tb](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Tensor<T>& A = in[0];
                          const Tensor<T>& B = in[1];
                          Tensor<T> ga, gb;
                          if (A.requires_grad()) ga = ta ? gemm(B, g, tb, true) : gemm(g, B, false, !tb);
                          if (B.requires_grad()) {
-                             // With UpdateInBackward, B may take its update in this GEMM instead (ga has read B).
-                             const bool applied = tb ? detail::update_by_gemm(B, g.value(), true, A.value(), ta)
-                                                     : detail::update_by_gemm(B, A.value(), !ta, g.value(), false);
+                             // An observer may take B's gradient as this product (ga has read B already).
+                             const bool applied = tb ? offer_leaf_grad_product(B, g.value(), true, A.value(), ta)
+                                                     : offer_leaf_grad_product(B, A.value(), !ta, g.value(), false);
                              if (!applied) gb = tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false);
                          }
                          return Grads<T>{ga, gb};
@@ -97,14 +99,15 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
         T* row = y.data() + i * cols;
         for (std::size_t j = 0; j < cols; ++j) row[j] += bias[j];
     }
-    // linear: gx = g·W; gW = gᵀ·x; gb = Σ_batch g
-    return record<T>(std::move(y), {x, w, b}, "linear",
+    return record<T>(std::move(y), {x, w, b},
+                     {"linear",
+                      "grad_x = grad_out @ W; grad_W = grad_out^T @ x; grad_b = sum over the batch of grad_out"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          Grads<T> grads(3);
                          if (in[0].requires_grad()) grads[0] = gemm(g, in[1], false, false);
-                         // With UpdateInBackward, W may take its update in this GEMM instead (gx has read W).
+                         // An observer may take W's gradient as this product (gx has read W already).
                          if (in[1].requires_grad() &&
-                             !detail::update_by_gemm(in[1], g.value(), true, in[0].value(), false))
+                             !offer_leaf_grad_product(in[1], g.value(), true, in[0].value(), false))
                              grads[1] = gemm(g, in[0], true, false);
                          if (in[2].requires_grad()) grads[2] = sum(g, 0);
                          return grads;

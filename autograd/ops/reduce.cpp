@@ -29,8 +29,9 @@ Tensor<T> extremum_all(const Tensor<T>& x, bool is_max) {
     const char* op = is_max ? "max" : "min";
     if (x.numel() == 0) throw ValueError(std::string(op) + ": empty tensor has no " + op);
     Array<T> v = xt::xscalar<T>(is_max ? xt::amax(x.value(), immediate)() : xt::amin(x.value(), immediate)());
-    // max/min: gx = g*[x==y]/count (ties share the gradient)
-    return record<T>(std::move(v), {x}, op,
+    const Op rule = is_max ? Op{"max", "grad_in = grad_out * [x == y] / count  (ties share it)"}
+                           : Op{"min", "grad_in = grad_out * [x == y] / count  (ties share it)"};
+    return record<T>(std::move(v), {x}, rule,
                      [](const Inputs<T>& in, const Tensor<T>& y, const Tensor<T>& g) {
                          Array<T> mask = xt::cast<T>(xt::equal(in[0].value(), y.item()));
                          mask /= xt::sum(mask, immediate)();
@@ -44,8 +45,9 @@ Tensor<T> extremum_axis(const Tensor<T>& x, int axis_arg, bool keepdim, bool is_
     const char* op = is_max ? "max" : "min";
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), op);
     if (x.shape()[axis] == 0) throw ValueError(std::string(op) + ": reducing an axis of size 0");
-    // max/min along an axis: gx = g*[x==y]/count (ties share the gradient)
-    return record<T>(reduce_value(x.value(), axis, keepdim, is_max), {x}, op,
+    return record<T>(reduce_value(x.value(), axis, keepdim, is_max), {x},
+                     is_max ? Op{"max_axis", "grad_in = expand(grad_out) * [x == y] / count along the axis  (ties share it)"}
+                            : Op{"min_axis", "grad_in = expand(grad_out) * [x == y] / count along the axis  (ties share it)"},
                      [axis, is_max](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Array<T>& xv = in[0].value();
                          const Array<T> y = reduce_value(xv, axis, true, is_max);
@@ -60,8 +62,8 @@ Tensor<T> extremum_axis(const Tensor<T>& x, int axis_arg, bool keepdim, bool is_
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& x) {
-    // sum: gx = broadcast_to(g, x.shape)
-    return record<T>(Array<T>(xt::xscalar<T>(xt::sum(x.value(), immediate)())), {x}, "sum",
+    return record<T>(Array<T>(xt::xscalar<T>(xt::sum(x.value(), immediate)())), {x},
+                     {"sum", "grad_in = broadcast_to(grad_out, x.shape)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{broadcast_to(g, in[0].shape())};
                      },
@@ -73,8 +75,7 @@ Tensor<T> sum(const Tensor<T>& x, int axis_arg, bool keepdim) {
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), "sum");
     Array<T> v = xt::sum(x.value(), {axis}, immediate);
     if (keepdim) v.reshape(keepdim_shape(x.shape(), axis));
-    // sum along an axis: gx = broadcast_to(g, x.shape)
-    return record<T>(std::move(v), {x}, "sum_axis",
+    return record<T>(std::move(v), {x}, {"sum_axis", "grad_in = expand(grad_out): broadcast back along the summed axis"},
                      [axis](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{expand_back(g, in[0].shape(), axis)};
                      },

@@ -15,8 +15,8 @@ Tensor<T> transpose(const Tensor<T>& x, int dim0, int dim1) {
     std::vector<std::size_t> perm(x.dim());
     for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
     std::swap(perm[a], perm[b]);
-    // transpose: gx = transpose(g, dim0, dim1)
-    return record<T>(Array<T>(xt::transpose(x.value(), perm)), {x}, "transpose",
+    return record<T>(Array<T>(xt::transpose(x.value(), perm)), {x},
+                     {"transpose", "grad_in = transpose(grad_out)  (the same two axes)"},
                      [dim0, dim1](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{transpose(g, dim0, dim1)};
                      },
@@ -39,8 +39,7 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
     if (x.shape() == shape) return x;
     Array<T> v = x.value();
     v.reshape(shape);
-    // reshape: gx = reshape(g, x.shape)
-    return record<T>(std::move(v), {x}, "reshape",
+    return record<T>(std::move(v), {x}, {"reshape", "grad_in = reshape(grad_out, x.shape)"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{reshape(g, in[0].shape())};
                      },
@@ -52,8 +51,8 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     if (!broadcastable_to(x.shape(), shape))
         throw ShapeError("broadcast_to: shape " + shape_str(x.shape()) + " does not broadcast to " + shape_str(shape));
     if (x.shape() == shape) return x;
-    // broadcast_to: gx = sum_to(g, x.shape) — done by the engine when it accumulates.
-    return record<T>(Array<T>(xt::broadcast(x.value(), shape)), {x}, "broadcast_to",
+    return record<T>(Array<T>(xt::broadcast(x.value(), shape)), {x},
+                     {"broadcast_to", "grad_in = sum_to(grad_out, x.shape)"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g}; },
                      Saves::none());
 }
@@ -97,8 +96,7 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, int axis_arg) {
         offsets.push_back(offset);
         offset += len;
     }
-    // concat: gx_k = narrow(g, axis, offset_k, len_k)
-    return record<T>(std::move(v), xs, "concat",
+    return record<T>(std::move(v), xs, {"concat", "grad_x_i = narrow(grad_out, axis, offset_i, length_i)"},
                      [axis, offsets](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          Grads<T> grads(in.size());
                          for (std::size_t k = 0; k < in.size(); ++k)
@@ -125,8 +123,8 @@ Tensor<T> narrow(const Tensor<T>& x, int axis_arg, std::size_t start, std::size_
     for (std::size_t o = 0; o < outer; ++o)
         std::copy(src + (o * s[axis] + start) * inner, src + (o * s[axis] + start + length) * inner,
                   v.data() + o * length * inner);
-    // narrow: gx = concat(zeros before, g, zeros after) along axis
-    return record<T>(std::move(v), {x}, "narrow",
+    return record<T>(std::move(v), {x},
+                     {"narrow", "grad_in = zeros(x.shape) with grad_out at [start, start+length) along the axis"},
                      [axis, start, length](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const Shape xs = in[0].shape();
                          std::vector<Tensor<T>> parts;
@@ -162,8 +160,7 @@ Tensor<T> index_select(const Tensor<T>& x, const std::vector<std::size_t>& indic
     Array<T> v = Array<T>::from_shape(out);
     for (std::size_t i = 0; i < indices.size(); ++i)
         std::copy_n(x.value().data() + indices[i] * row, row, v.data() + i * row);
-    // index_select: gx = index_add(x.shape, indices, g)
-    return record<T>(std::move(v), {x}, "index_select",
+    return record<T>(std::move(v), {x}, {"index_select", "grad_in = index_add(x.shape, indices, grad_out)"},
                      [indices](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{index_add(in[0].shape(), indices, g)};
                      },
@@ -185,8 +182,7 @@ Tensor<T> index_add(const Shape& shape, const std::vector<std::size_t>& indices,
         T* d = v.data() + indices[i] * row;
         for (std::size_t j = 0; j < row; ++j) d[j] += s[j];
     }
-    // index_add: gsrc = index_select(g, indices)
-    return record<T>(std::move(v), {src}, "index_add",
+    return record<T>(std::move(v), {src}, {"index_add", "grad_src = index_select(grad_out, indices)"},
                      [indices](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{index_select(g, indices)};
                      },
@@ -206,8 +202,7 @@ Tensor<T> gather_rows(const Tensor<T>& x, const std::vector<std::size_t>& index)
                              " out of range for " + std::to_string(s[1]) + " columns");
         v(i) = x.value()(i, index[i]);
     }
-    // gather_rows: gx = scatter_rows(x.shape, index, g)
-    return record<T>(std::move(v), {x}, "gather_rows",
+    return record<T>(std::move(v), {x}, {"gather_rows", "grad_in = scatter_rows(x.shape, index, grad_out)"},
                      [index](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{scatter_rows(in[0].shape(), index, g)};
                      },
@@ -228,8 +223,7 @@ Tensor<T> scatter_rows(const Shape& shape, const std::vector<std::size_t>& index
                              std::to_string(shape[1]) + " columns");
         v(i, index[i]) = src.value()(i);
     }
-    // scatter_rows: gsrc = gather_rows(g, index)
-    return record<T>(std::move(v), {src}, "scatter_rows",
+    return record<T>(std::move(v), {src}, {"scatter_rows", "grad_src = gather_rows(grad_out, index)"},
                      [index](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{gather_rows(g, index)};
                      },

@@ -76,8 +76,8 @@ Array<T> softmax_array(const Array<T>& x, std::size_t axis) {
 template <class T>
 Tensor<T> softmax(const Tensor<T>& x, int axis_arg) {
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), "softmax");
-    // softmax: gx = y*(g - Σ_axis(g*y))
-    return record<T>(softmax_array(x.value(), axis), {x}, "softmax",
+    return record<T>(softmax_array(x.value(), axis), {x},
+                     {"softmax", "grad_in = y * (grad_out - sum(grad_out * y, axis))"},
                      [axis_arg](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{mul(y, sub(g, sum(mul(g, y), axis_arg, true)))};
                      },
@@ -87,8 +87,8 @@ Tensor<T> softmax(const Tensor<T>& x, int axis_arg) {
 template <class T>
 Tensor<T> log_softmax(const Tensor<T>& x, int axis_arg) {
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), "log_softmax");
-    // log_softmax: gx = g - exp(y)*Σ_axis(g)
-    return record<T>(x.value() - logsumexp(x.value(), axis), {x}, "log_softmax",
+    return record<T>(x.value() - logsumexp(x.value(), axis), {x},
+                     {"log_softmax", "grad_in = grad_out - exp(y) * sum(grad_out, axis)"},
                      [axis_arg](const Inputs<T>&, const Tensor<T>& y, const Tensor<T>& g) {
                          return Grads<T>{sub(g, mul(exp(y), sum(g, axis_arg, true)))};
                      },
@@ -112,7 +112,8 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
     T total = 0;
     for (std::size_t i = 0; i < s[0]; ++i) total += sm.lse(i, 0) - logits.value()(i, target[i]);
     // softmax cross-entropy: glogits = (softmax(logits) - onehot(target)) * g / batch
-    return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits}, "softmax_cross_entropy",
+    return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits},
+                     {"softmax_cross_entropy", "grad_logits = (softmax(logits) - onehot(target)) * grad_out / batch"},
                      [target, probs = std::move(sm.probs)](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          const std::size_t batch = probs.shape()[0];
                          if (grad_enabled()) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 
 namespace dg::examples {
 

@@ -3,7 +3,8 @@
 
 #include <iostream>
 
-#include "autograd/graphviz.hpp"
+#include "autograd/inspect/graphviz.hpp"
+#include "autograd/kernels/parallel.hpp"
 
 namespace dg::examples {
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::examples {
 

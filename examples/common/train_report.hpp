@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg::examples {
 

@@ -1,5 +1,5 @@
 // bpcheck: the three-way gradient check (autograd vs the delta reference vs finite differences) of an MLP from
-// the command line, with a per-layer table or JSON; saves and checks golden fixtures (nn/bpcheck_fixture.hpp).
+// the command line, with a per-layer table or JSON; saves and checks golden fixtures (nn/check/bpcheck_fixture.hpp).
 //   bpcheck --spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1 [--dtype double|float] [--l2 0.01] [--json]
 //   bpcheck ... --save golden.safetensors      bpcheck --against golden.safetensors
 // Exit status: 0 agreement, 1 disagreement, 2 bad usage or a file that cannot be read.
@@ -10,9 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "autograd/errors.hpp"
-#include "nn/bpcheck.hpp"
-#include "nn/bpcheck_fixture.hpp"
+#include "autograd/array/errors.hpp"
+#include "nn/check/bpcheck.hpp"
+#include "nn/check/bpcheck_fixture.hpp"
 #include "nn/reference/delta_loss.hpp"
 
 namespace {
@@ -127,7 +127,7 @@ int against(const Args& args) {
 int main(int argc, char** argv) {
     Args args;
     CLI::App app{"bpcheck: autograd vs the delta reference vs finite differences, layer by layer"};
-    app.add_option("--spec", args.spec, "MLP spec, e.g. 4-8-3:tanh (grammar in nn/mlp.hpp)")->capture_default_str();
+    app.add_option("--spec", args.spec, "MLP spec, e.g. 4-8-3:tanh (grammar in nn/layers/mlp.hpp)")->capture_default_str();
     app.add_option("--loss", args.loss, "mse | mse-half | softmax-ce | bce")->capture_default_str();
     app.add_option("--batch", args.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--seed", args.seed, "seed of the weights and the batch")->capture_default_str();

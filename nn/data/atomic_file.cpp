@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::data {
 namespace {

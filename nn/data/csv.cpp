@@ -7,7 +7,7 @@
 #include <fstream>
 #include <istream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::data {
 namespace {

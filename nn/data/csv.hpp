@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg::data {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "autograd/xt.hpp"
+#include "autograd/array/random.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg::data {
 

@@ -3,7 +3,7 @@
 
 #include <sys/stat.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/data/idx.hpp"
 
 namespace dg::data {

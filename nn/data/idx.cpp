@@ -10,7 +10,7 @@
 
 #include <zlib.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/data/atomic_file.hpp"
 
 namespace dg::data {

@@ -5,7 +5,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::data {
 namespace {

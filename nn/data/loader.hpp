@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/random.hpp"
+#include "autograd/array/random.hpp"
 #include "nn/data/dataset.hpp"
 
 namespace dg::data {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::data {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg::data {
 

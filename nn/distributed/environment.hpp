@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::dist {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
-#include "autograd/parallel.hpp"
+#include "autograd/kernels/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::optim::detail {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "autograd/engine.hpp"
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/optim/check.hpp"
 
 namespace dg::optim {

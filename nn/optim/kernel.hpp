@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "autograd/tensor.hpp"
 
 namespace dg::optim::detail {

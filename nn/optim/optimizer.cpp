@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/optim/check.hpp"
 
 namespace dg::optim {

@@ -1,9 +1,9 @@
 // SGD's checks and update (torch.optim.SGD's single-tensor path, written as one loop per parameter).
 #include "nn/optim/sgd.hpp"
 
-#include "autograd/engine.hpp"
-#include "autograd/errors.hpp"
-#include "autograd/parallel.hpp"
+#include "nn/optim/update_in_backward.hpp"
+#include "autograd/array/errors.hpp"
+#include "autograd/kernels/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
 
@@ -71,7 +71,7 @@ void SGD<T>::step() {
 
 template <class T>
 void SGD<T>::backward_and_step(const Tensor<T>& loss) {
-    UpdateInBackward<T> in_backward;
+    UpdateInBackward<T> in_backward;  // installed for this backward pass only
     for (std::size_t g = 0; g < this->params_.size(); ++g) {
         const SGDOptions& o = this->options_[g];
         if (o.momentum() != 0.0) continue;  // the momentum buffer needs the whole gradient: step() does it

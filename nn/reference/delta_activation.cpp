@@ -6,7 +6,7 @@
 #include <array>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::reference {
 namespace {

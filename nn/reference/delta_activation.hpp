@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 
 namespace dg::reference {
 

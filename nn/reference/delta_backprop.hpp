@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_loss.hpp"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 
 namespace dg::reference::detail {
 namespace {

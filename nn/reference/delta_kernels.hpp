@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 #include "nn/reference/delta_backprop.hpp"
 
 namespace dg::reference::detail {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/reference/delta_kernels.hpp"
 
 namespace dg::reference {

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 #include "nn/reference/delta_activation.hpp"
 
 namespace dg::reference {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/reference/delta_kernels.hpp"
 
 namespace dg::reference {

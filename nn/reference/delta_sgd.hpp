@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "autograd/xt.hpp"
+#include "autograd/array/xt.hpp"
 #include "nn/reference/delta_backprop.hpp"
 
 namespace dg::reference {

@@ -2,6 +2,8 @@
 // as labels, and the backward trace sink.
 #include <gtest/gtest.h>
 
+#include "autograd/inspect/anomaly.hpp"
+#include "autograd/inspect/name_scope.hpp"
 #include "autograd/ops.hpp"
 #include "support/expect_throw.hpp"
 
@@ -66,12 +68,12 @@ TEST(NameScope, NestedScopesJoinAndUnwind) {
 }
 
 namespace {
-struct Recorder : TraceSink<double> {
+struct Recorder : Observer<double> {
     std::vector<std::string> ops;
     std::vector<double> grads_out;
-    void on_step(const TraceStep<double>& s) override {
-        ops.emplace_back(s.op);
-        grads_out.push_back(s.grad_out.value().data()[0]);
+    void computed(const Tensord& output, const Tensord& grad_out, const std::vector<Tensord>&) override {
+        ops.emplace_back(output.op());
+        grads_out.push_back(grad_out.value().data()[0]);
     }
 };
 }  // namespace
@@ -82,7 +84,7 @@ TEST(Trace, RecordsEveryNodeInReverseOrderWithItsIncomingGradient) {
     Tensord x = Tensord::scalar(2.0);
     Recorder rec;
     {
-        TraceGuard<double> trace(rec);
+        ObserverGuard<double> trace(rec);
         (tanh(w * x) * 3.0).backward();
     }
     ASSERT_EQ(rec.ops, (std::vector<std::string>{"mul_scalar", "tanh", "mul"}));

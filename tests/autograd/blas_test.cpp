@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/blas.hpp"
-#include "autograd/errors.hpp"
-#include "autograd/gemm_kernel.hpp"
+#include "autograd/kernels/blas.hpp"
+#include "autograd/array/errors.hpp"
+#include "autograd/kernels/gemm_kernel.hpp"
 #include "autograd/ops.hpp"
 #include "support/with_threads.hpp"
 

@@ -15,7 +15,7 @@ namespace {
 
 /// y = x², with a backward that forgets the factor 2 on element `bad` only.
 Tensord square_with_bug(const Tensord& x, std::size_t bad) {
-    return record<double>(Array<double>(x.value() * x.value()), {x}, "buggy_square",
+    return record<double>(Array<double>(x.value() * x.value()), {x}, {"buggy_square", "grad_in = grad_out * 3x  (deliberately wrong)"},
                           [bad](const std::vector<Tensord>& in, const Tensord&, const Tensord& g) {
                               Array<double> f = xt::ones<double>(in[0].value().shape()) * 2.0;
                               f.data()[bad] = 1.0;
@@ -25,7 +25,7 @@ Tensord square_with_bug(const Tensord& x, std::size_t bad) {
 
 /// y = x³ with the correct first derivative 3x²·g, but x² taken as a constant: second derivatives are wrong.
 Tensord cube_not_twice_differentiable(const Tensord& x) {
-    return record<double>(Array<double>(x.value() * x.value() * x.value()), {x}, "cube",
+    return record<double>(Array<double>(x.value() * x.value() * x.value()), {x}, {"cube", "grad_in = grad_out * 3x^2"},
                           [](const std::vector<Tensord>& in, const Tensord&, const Tensord& g) {
                               const Tensord sq(Array<double>(3.0 * in[0].value() * in[0].value()));
                               return std::vector<Tensord>{mul(g, sq)};

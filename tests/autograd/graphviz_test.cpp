@@ -6,7 +6,7 @@
 #include <fstream>
 #include <regex>
 
-#include "autograd/graphviz.hpp"
+#include "autograd/inspect/graphviz.hpp"
 #include "autograd/ops.hpp"
 #include "support/expect_throw.hpp"
 

@@ -1,4 +1,4 @@
-// The per-thread block cache under Array and Node (autograd/pool.hpp): alignment, reuse, limits, threads.
+// The per-thread block cache under Array and Node (autograd/kernels/pool.hpp): alignment, reuse, limits, threads.
 #include <cstdint>
 #include <new>
 #include <set>
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "autograd/ops.hpp"
-#include "autograd/pool.hpp"
+#include "autograd/kernels/pool.hpp"
 
 namespace dg {
 namespace {

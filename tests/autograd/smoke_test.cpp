@@ -1,7 +1,7 @@
 // First checks of the core: a scalar chain, fan-out accumulation, broadcast reduction, matmul gradcheck.
 #include <gtest/gtest.h>
 
-#include "autograd/gradcheck.hpp"
+#include "autograd/inspect/gradcheck.hpp"
 #include "autograd/ops.hpp"
 
 using namespace dg;

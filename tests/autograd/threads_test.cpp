@@ -1,4 +1,4 @@
-// deltagrad's threads (autograd/parallel.hpp) and the split matrix product on them (autograd/blas.hpp): every
+// deltagrad's threads (autograd/kernels/parallel.hpp) and the split matrix product on them (autograd/kernels/blas.hpp): every
 // part runs once, on its own thread; a product split over threads equals the plain loop for every transpose and
 // both split directions; OpenBLAS's thread count comes back; busy, nested, failing and forked callers are safe.
 #include <gtest/gtest.h>

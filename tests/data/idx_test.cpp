@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/data/idx.hpp"
 #include "test_util.hpp"
 

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include "autograd/errors.hpp"
-#include "nn/serialize.hpp"
+#include "autograd/array/errors.hpp"
+#include "nn/data/serialize.hpp"
 #include "test_util.hpp"
 
 namespace dg {

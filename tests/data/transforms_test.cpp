@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/data/dataset.hpp"
 #include "nn/data/transforms.hpp"
 #include "test_util.hpp"

@@ -7,7 +7,7 @@
 #include "nn/data/loader.hpp"
 #include "nn/distributed/sharded_loader.hpp"
 #include "nn/loss.hpp"
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 #include "nn/optim/optim.hpp"
 
 namespace dg::test {

@@ -18,10 +18,10 @@
 #include <variant>
 #include <unistd.h>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/data/csv.hpp"
 #include "nn/data/idx.hpp"
-#include "nn/serialize.hpp"
+#include "nn/data/serialize.hpp"
 
 namespace dg::fuzz {
 

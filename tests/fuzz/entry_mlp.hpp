@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "autograd/ops.hpp"
-#include "autograd/random.hpp"
+#include "autograd/array/random.hpp"
 #include "autograd/tensor.hpp"
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 
 namespace dg::fuzz {
 

@@ -2,9 +2,9 @@
 // error names the op and the module it was created in.
 #include <gtest/gtest.h>
 
-#include "autograd/engine.hpp"
+#include "autograd/inspect/anomaly.hpp"
 #include "nn/loss.hpp"
-#include "nn/mlp.hpp"
+#include "nn/layers/mlp.hpp"
 #include "nn/optim/sgd.hpp"
 
 using namespace dg;

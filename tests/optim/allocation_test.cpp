@@ -1,7 +1,7 @@
 // The optimizers run in the training hot loop: after the first step (which allocates the state), step(),
 // a schedule's step() and gradient clipping must not allocate. Counted with a replaced global operator new
 // (vectors, strings, nodes' closures) plus the blocks handed out by the per-thread pool under every Array and
-// graph node (autograd/pool.hpp), cached or not.
+// graph node (autograd/kernels/pool.hpp), cached or not.
 #include <atomic>
 #include <cstdlib>
 #include <memory>

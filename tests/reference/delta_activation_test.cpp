@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_loss.hpp"
 #include "reference/reference_test_util.hpp"

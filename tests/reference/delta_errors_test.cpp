@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/reference/delta_backprop.hpp"
 #include "nn/reference/delta_sgd.hpp"
 

@@ -19,7 +19,7 @@
 #include "nn/data/loader.hpp"
 #include "nn/nn.hpp"
 #include "nn/optim/optim.hpp"
-#include "nn/serialize.hpp"
+#include "nn/data/serialize.hpp"
 #include "support/expect_throw.hpp"
 
 namespace {

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "autograd/engine.hpp"
-#include "autograd/errors.hpp"
+#include "autograd/array/errors.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/nn.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "autograd/gradcheck.hpp"
+#include "autograd/inspect/gradcheck.hpp"
 
 #define EXPECT_GRADCHECK(fn, ...)                                            \
     do {                                                                     \

@@ -2,7 +2,7 @@
 // inputs for log/sqrt/pow, so finite differences never straddle a non-differentiable point.
 #pragma once
 
-#include "autograd/random.hpp"
+#include "autograd/array/random.hpp"
 #include "autograd/tensor.hpp"
 
 namespace dg::test {

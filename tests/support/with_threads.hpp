@@ -2,7 +2,7 @@
 // when an assertion or exception leaves the scope early. Header-only, shared by the test suites.
 #pragma once
 
-#include "autograd/parallel.hpp"
+#include "autograd/kernels/parallel.hpp"
 
 namespace dg::test {
 

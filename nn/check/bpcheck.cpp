@@ -1,0 +1,574 @@
+// bpcheck: autograd's gradients, the reference's, and fourth-order central differences of the loss in double
+// (with kink detection), compared layer by layer into a BpcheckReport.
+#include "nn/check/bpcheck.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+#include "autograd/engine.hpp"
+#include "autograd/array/errors.hpp"
+#include "autograd/ops.hpp"
+#include "nn/loss.hpp"
+#include "nn/reference/delta_loss.hpp"
+
+namespace dg::nn {
+
+using RefActivation = reference::Activation;
+
+template <>
+BpcheckTolerances BpcheckTolerances::defaults<double>() {
+    return {{1e-13, 1e-9}, {1e-11, 1e-8}};
+}
+template <>
+BpcheckTolerances BpcheckTolerances::defaults<float>() {
+    return {{1e-6, 1e-4}, {1e-6, 1e-3}};
+}
+
+template <>
+const char* dtype_label<double>() {
+    return "double";
+}
+template <>
+const char* dtype_label<float>() {
+    return "float";
+}
+
+std::string index_str(const Shape& shape, std::size_t flat) {
+    std::vector<std::size_t> idx(shape.size());
+    for (std::size_t d = shape.size(); d-- > 0;) {
+        idx[d] = flat % shape[d];
+        flat /= shape[d];
+    }
+    std::string s = "[";
+    for (std::size_t d = 0; d < idx.size(); ++d) s += (d ? ", " : "") + std::to_string(idx[d]);
+    return s + "]";
+}
+
+Comparison compare_arrays(const Array<double>& a, const Array<double>& b, const Tolerance& tol,
+                          const std::vector<std::size_t>* only) {
+    if (a.size() != b.size())
+        throw ShapeError("compare_arrays: " + shape_str(shape_of(a)) + " vs " + shape_str(shape_of(b)));
+    double scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) scale = std::max({scale, std::abs(a.flat(i)), std::abs(b.flat(i))});
+    Comparison c;
+    bool nan = false;  // NaN never compares greater: the first one is the worst element outright
+    auto visit = [&](std::size_t i) {
+        const double err = std::abs(a.flat(i) - b.flat(i));
+        ++c.compared;
+        if (nan) return;
+        if (std::isnan(err) || c.compared == 1 || err > c.max_abs) {
+            nan = std::isnan(err);
+            c.max_abs = err;
+            c.worst = i;
+            c.a = a.flat(i);
+            c.b = b.flat(i);
+        }
+    };
+    if (only) {
+        for (std::size_t i : *only) visit(i);
+    } else {
+        for (std::size_t i = 0; i < a.size(); ++i) visit(i);
+    }
+    c.max_rel = nan ? c.max_abs : c.max_abs == 0 ? 0 : scale > 0 ? c.max_abs / scale : std::numeric_limits<double>::infinity();
+    c.ok = !std::isnan(c.max_abs) && (c.max_abs <= tol.atol || c.max_rel <= tol.rtol);
+    return c;
+}
+
+bool LayerCheck::ok() const {
+    return std::all_of(quantities.begin(), quantities.end(), [](const QuantityCheck& q) { return q.ok(); });
+}
+
+bool BpcheckReport::ok() const {
+    return loss_ok && std::all_of(layers.begin(), layers.end(), [](const LayerCheck& l) { return l.ok(); });
+}
+
+std::size_t BpcheckReport::flagged_count() const {
+    std::size_t n = 0;
+    for (const auto& l : layers)
+        for (const auto& q : l.quantities) n += q.flagged.size();
+    return n;
+}
+
+std::size_t BpcheckReport::fd_count() const {
+    std::size_t n = 0;
+    for (const auto& l : layers)
+        for (const auto& q : l.quantities) n += q.fd_count;
+    return n;
+}
+
+namespace {
+
+std::string fmt(const char* format, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) s.append(width - s.size(), ' ');
+    return s;
+}
+
+}  // namespace
+
+std::string BpcheckReport::table() const {
+    std::ostringstream out;
+    out << "bpcheck " << spec << "  loss " << loss << "  lambda " << lambda << "  batch " << batch << "  " << dtype
+        << "\n";
+    out << "loss: autograd " << fmt("%.12g", loss_autograd) << "  reference " << fmt("%.12g", loss_reference)
+        << "  fd model " << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
+    out << "errors: max |a-b| and max |a-b|/max|.|; tolerances analytic rtol " << tolerances.analytic.rtol
+        << ", numeric rtol " << tolerances.numeric.rtol << "\n";
+    out << pad("layer", 6) << pad("act", 12) << pad("qty", 6) << pad("shape", 9) << pad("autograd-ref abs/rel", 22)
+        << pad("autograd-fd abs/rel", 22) << pad("ref-fd abs/rel", 22) << pad("fd", 5) << pad("kinks", 6) << "ok\n";
+    auto cell = [](const Comparison& c) {
+        if (c.compared == 0) return pad("-", 22);
+        return pad(fmt("%.1e", c.max_abs) + " " + fmt("%.1e", c.max_rel), 22);
+    };
+    for (const LayerCheck& l : layers) {
+        for (const QuantityCheck& q : l.quantities) {
+            out << pad(std::to_string(l.layer), 6) << pad(l.activation, 12) << pad(q.name, 6)
+                << pad(shape_str(q.shape), 9) << cell(q.autograd_vs_reference) << cell(q.autograd_vs_fd)
+                << cell(q.reference_vs_fd) << pad(std::to_string(q.fd_count), 5)
+                << pad(std::to_string(q.flagged.size()), 6) << (q.ok() ? "ok" : "FAIL") << "\n";
+            const std::pair<const char*, const Comparison*> comps[] = {{"autograd vs reference", &q.autograd_vs_reference},
+                                                                       {"autograd vs fd", &q.autograd_vs_fd},
+                                                                       {"reference vs fd", &q.reference_vs_fd}};
+            for (const auto& [what, c] : comps) {
+                if (c->ok) continue;
+                out << "      worst " << what << ": " << q.name << index_str(q.shape, c->worst) << " "
+                    << fmt("%.12g", c->a) << " vs " << fmt("%.12g", c->b) << "\n";
+            }
+        }
+    }
+    out << (ok() ? "PASS" : "FAIL") << ": " << layers.size() << " layers, " << fd_count()
+        << " finite-difference coordinates, " << flagged_count() << " flagged at kinks\n";
+    return out.str();
+}
+
+// ---- the reference's view, autograd's gradients -------------------------------------------------------------
+
+template <class T>
+reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss) {
+    reference::MlpParams<T> net;
+    const auto arrays = mlp.layer_arrays();
+    for (std::size_t l = 0; l < arrays.size(); ++l) {
+        const bool last = l + 1 == arrays.size();
+        std::string name = arrays[l].activation;
+        if (last) {
+            const bool fits = loss == Loss::softmax_ce ? (name == "identity" || name == "softmax")
+                              : loss == Loss::bce      ? (name == "identity" || name == "sigmoid")
+                                                       : (name != "softmax" && name != "log_softmax");
+            if (!fits)
+                throw ValueError(std::string("bpcheck: loss ") + reference::loss_name(loss) + " does not fit output activation " +
+                                 name + " (softmax_ce: identity or softmax; bce: identity or sigmoid; mse, mse_half: "
+                                 "an elementwise activation)");
+            if (loss == Loss::softmax_ce) name = "identity";  // the fused head takes the logits z(L)
+        }
+        reference::LayerParams<T> p;
+        p.W = arrays[l].W;
+        p.b = arrays[l].b;
+        p.activation = reference::parse_activation(name);
+        if (p.activation == RefActivation::leaky_relu || p.activation == RefActivation::elu)
+            p.alpha = static_cast<T>(arrays[l].alpha);
+        net.layers.push_back(std::move(p));
+    }
+    return net;
+}
+
+namespace {
+
+// Class indices when every row of Y is one-hot (then the fused index path is used), else nothing.
+template <class T>
+bool one_hot_indices(const Array<T>& Y, std::vector<std::size_t>& index) {
+    const std::size_t m = Y.shape()[0], n = Y.shape()[1];
+    index.assign(m, 0);
+    for (std::size_t r = 0; r < m; ++r) {
+        std::size_t ones = 0;
+        for (std::size_t c = 0; c < n; ++c) {
+            const T v = Y(r, c);
+            if (v == T(1)) {
+                ++ones;
+                index[r] = c;
+            } else if (v != T(0)) {
+                return false;
+            }
+        }
+        if (ones != 1) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+template <class T>
+MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda) {
+    reference_params(mlp, loss);  // the same head check as the reference's
+    if (X.dimension() != 2 || Y.dimension() != 2 || X.shape()[0] != Y.shape()[0])
+        throw ShapeError("bpcheck: X and Y must be [m, n0] and [m, nL], got " + shape_str(shape_of(X)) + " and " +
+                         shape_str(shape_of(Y)));
+    mlp.zero_grad();
+    mlp.record_preactivations(true);
+    const Tensor<T> out = mlp(Tensor<T>(X));
+    const std::vector<Tensor<T>> z = mlp.preactivations();
+    mlp.record_preactivations(false);
+    const Tensor<T> y(Y);
+    Tensor<T> l;
+    switch (loss) {
+        case Loss::mse: l = mse(out, y); break;
+        case Loss::mse_half: l = mse_half(out, y); break;
+        case Loss::softmax_ce: {
+            std::vector<std::size_t> index;
+            l = one_hot_indices(Y, index) ? cross_entropy(z.back(), index) : cross_entropy(z.back(), y);
+            break;
+        }
+        case Loss::bce: l = bce_with_logits(z.back(), y); break;
+    }
+    if (lambda != 0) l = l + l2_penalty(static_cast<const Module<T>&>(mlp), lambda, X.shape()[0]);
+    l.backward();
+
+    MlpGradients<T> g;
+    g.loss = l.item();
+    for (std::size_t k = 0; k < mlp.num_layers(); ++k) {
+        const auto& layer = mlp.layers()[k];
+        auto grad_or_zeros = [](const Tensor<T>& t) -> Array<T> {
+            return t.has_grad() ? Array<T>(t.grad().value()) : Array<T>(xt::zeros<T>(t.shape()));
+        };
+        g.dW.push_back(grad_or_zeros(layer.weight()));
+        g.db.push_back(layer.linear->has_bias() ? grad_or_zeros(layer.bias())
+                                                : Array<T>(xt::zeros<T>({layer.linear->out_features()})));
+        g.delta.push_back(grad_or_zeros(z[k]));
+    }
+    return g;
+}
+
+// ---- finite differences, in extended precision ------------------------------------------------------------------
+
+namespace {
+
+// The finite differences' own forward pass, written apart from both autograd and the reference, in long double
+// (x86's 64-bit mantissa): the stencil's roundoff, ε·|loss|/h, then stays far below the 1e-9 the checks ask for.
+using Real = long double;
+
+// Activations whose derivative (elu: second derivative, for α = 1) jumps at 0: a stencil across 0 is not O(h⁴).
+bool kinked(RefActivation f) {
+    return f == RefActivation::relu || f == RefActivation::leaky_relu || f == RefActivation::abs || f == RefActivation::elu;
+}
+
+Real softplus(Real x) { return std::max(x, Real(0)) + std::log1p(std::exp(-std::abs(x))); }
+
+Real activate(RefActivation f, Real alpha, Real z) {
+    switch (f) {
+        case RefActivation::identity: return z;
+        case RefActivation::sigmoid: return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+        case RefActivation::tanh: return std::tanh(z);
+        case RefActivation::relu: return z > 0 ? z : Real(0);
+        case RefActivation::leaky_relu: return z > 0 ? z : alpha * z;
+        case RefActivation::elu: return z > 0 ? z : alpha * std::expm1(z);
+        case RefActivation::softplus: return softplus(z);
+        case RefActivation::abs: return std::abs(z);
+    }
+    return z;
+}
+
+// A row-major matrix of Real.
+struct Mat {
+    std::size_t rows = 0, cols = 0;
+    std::vector<Real> v;
+    Real& operator()(std::size_t r, std::size_t c) { return v[r * cols + c]; }
+    Real operator()(std::size_t r, std::size_t c) const { return v[r * cols + c]; }
+};
+
+template <class T>
+Mat to_mat(const Array<T>& a) {
+    Mat m;
+    m.rows = a.dimension() == 2 ? a.shape()[0] : 1;
+    m.cols = a.dimension() == 2 ? a.shape()[1] : a.shape()[0];
+    m.v.assign(a.begin(), a.end());
+    return m;
+}
+
+struct FdLayer {
+    Mat W;  // [n_out, n_in]
+    std::vector<Real> b;
+    RefActivation f = RefActivation::identity;
+    Real alpha = 0;
+};
+
+// The loss as a function of one layer's pre-activations z(k) (everything before k held fixed).
+struct FdModel {
+    std::vector<FdLayer> layers;
+    Mat X, Y;
+    Loss loss = Loss::mse;
+    Real lambda = 0;
+    std::vector<Mat> z, a;   // the unperturbed forward (a(L) unused: the tail applies the loss's head)
+    std::vector<bool> kink;  // layer l's activation has a kink (the loss's head never does)
+    Real weight_sq = 0;      // Σ‖W‖²
+
+    Real penalty(Real sq) const { return lambda / (2 * static_cast<Real>(X.rows)) * sq; }
+    const Mat& input_of(std::size_t k) const { return k == 0 ? X : a[k - 1]; }
+
+    static Mat linear(const Mat& in, const FdLayer& p) {
+        Mat z{in.rows, p.W.rows, std::vector<Real>(in.rows * p.W.rows)};
+        for (std::size_t r = 0; r < in.rows; ++r)
+            for (std::size_t i = 0; i < p.W.rows; ++i) {
+                Real acc = p.b[i];
+                for (std::size_t c = 0; c < in.cols; ++c) acc += in(r, c) * p.W(i, c);
+                z(r, i) = acc;
+            }
+        return z;
+    }
+
+    // The data loss from the logits / outputs z(L): the loss's head and the batch conventions of the notes.
+    Real head(const Mat& zL, const FdLayer& p) const {
+        const Real m = static_cast<Real>(zL.rows), n = static_cast<Real>(zL.cols);
+        Real sum = 0;
+        for (std::size_t r = 0; r < zL.rows; ++r) {
+            if (loss == Loss::softmax_ce) {  // Σ_c y_c (logsumexp(z) − z_c)
+                Real mx = zL(r, 0), se = 0;
+                for (std::size_t c = 1; c < zL.cols; ++c) mx = std::max(mx, zL(r, c));
+                for (std::size_t c = 0; c < zL.cols; ++c) se += std::exp(zL(r, c) - mx);
+                const Real lse = mx + std::log(se);
+                for (std::size_t c = 0; c < zL.cols; ++c) sum += Y(r, c) * (lse - zL(r, c));
+                continue;
+            }
+            for (std::size_t c = 0; c < zL.cols; ++c) {
+                const Real zv = zL(r, c), y = Y(r, c);
+                if (loss == Loss::bce) {
+                    sum += softplus(zv) - zv * y;  // −[y log σ(z) + (1 − y) log(1 − σ(z))]
+                } else {
+                    const Real d = activate(p.f, p.alpha, zv) - y;
+                    sum += d * d;
+                }
+            }
+        }
+        switch (loss) {
+            case Loss::mse_half: return sum / (2 * m);
+            case Loss::softmax_ce: return sum / m;
+            case Loss::mse:
+            case Loss::bce: return sum / (m * n);
+        }
+        return sum;
+    }
+
+    // The data loss from z(k) = zk on; the signs of every kinked pre-activation from layer k on go to `signs`.
+    Real tail(std::size_t k, const Mat& zk, std::vector<signed char>* signs) const {
+        Mat zl = zk, al;
+        for (std::size_t l = k;; ++l) {
+            if (l > k) zl = linear(al, layers[l]);
+            const FdLayer& p = layers[l];
+            if (signs && kink[l])
+                for (Real v : zl.v) signs->push_back(static_cast<signed char>((v > 0) - (v < 0)));
+            if (l + 1 == layers.size()) return head(zl, p);
+            al = zl;
+            for (Real& v : al.v) v = activate(p.f, p.alpha, v);
+        }
+    }
+};
+
+template <class T>
+FdModel fd_model(const reference::MlpParams<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda) {
+    FdModel d;
+    d.loss = loss;
+    d.lambda = lambda;
+    d.X = to_mat(X);
+    d.Y = to_mat(Y);
+    for (std::size_t l = 0; l < net.layers.size(); ++l) {
+        const auto& p = net.layers[l];
+        FdLayer q;
+        q.W = to_mat(p.W);
+        q.b.assign(p.b.begin(), p.b.end());
+        q.f = p.activation;
+        q.alpha = static_cast<Real>(p.resolved_alpha());
+        for (Real w : q.W.v) d.weight_sq += w * w;
+        const bool head = l + 1 == net.layers.size() && (loss == Loss::softmax_ce || loss == Loss::bce);
+        d.kink.push_back(!head && kinked(q.f));
+        d.layers.push_back(std::move(q));
+    }
+    for (std::size_t l = 0; l < d.layers.size(); ++l) {
+        d.z.push_back(FdModel::linear(d.input_of(l), d.layers[l]));
+        Mat al = d.z[l];
+        for (Real& v : al.v) v = activate(d.layers[l].f, d.layers[l].alpha, v);
+        d.a.push_back(std::move(al));
+    }
+    return d;
+}
+
+// Which flat indices of an n-element quantity get a finite difference: all, or a seeded sample of `max`.
+std::vector<std::size_t> fd_indices(std::size_t n, std::size_t max, Generator& gen) {
+    std::vector<std::size_t> idx(n);
+    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+    if (max == 0 || n <= max) return idx;
+    for (std::size_t i = 0; i < max; ++i) std::swap(idx[i], idx[i + gen.below(n - i)]);
+    idx.resize(max);
+    std::sort(idx.begin(), idx.end());
+    return idx;
+}
+
+enum class Target { W, b, delta };
+
+// The fourth-order central difference of the loss with respect to each chosen entry of W(k), b(k) or z(k):
+// (8(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h. A coordinate whose stencil moves a kinked pre-activation across 0
+// is flagged instead. Fills fd (zeros elsewhere), `compared` (computed and not flagged) and `flagged`.
+void finite_differences(const FdModel& d, std::size_t k, Target target, double step,
+                        const std::vector<std::size_t>& chosen, Array<double>& fd,
+                        std::vector<std::size_t>& compared, std::vector<std::size_t>& flagged) {
+    const FdLayer& p = d.layers[k];
+    const Mat& a_prev = d.input_of(k);
+    const std::size_t m = d.X.rows, n_in = p.W.cols, n_out = p.W.rows;
+    fd = target == Target::W ? Array<double>(xt::zeros<double>({n_out, n_in}))
+         : target == Target::b ? Array<double>(xt::zeros<double>({n_out}))
+                               : Array<double>(xt::zeros<double>({m, n_out}));
+    std::vector<signed char> base_signs, signs;
+    d.tail(k, d.z[k], &base_signs);
+    const Real h = step;
+    const Real steps[4] = {-2 * h, -h, h, 2 * h};
+    for (std::size_t flat : chosen) {
+        Real f[4];
+        bool crossed = false;
+        for (int s = 0; s < 4; ++s) {
+            const Real t = steps[s];
+            Mat zk = d.z[k];
+            Real sq = d.weight_sq;
+            if (target == Target::delta) {
+                zk.v[flat] += t;
+            } else {
+                // Recompute column i of z(k) from the perturbed row i of W (or b_i): the loss as a function of W, b.
+                const std::size_t i = target == Target::W ? flat / n_in : flat;
+                const std::size_t j = target == Target::W ? flat % n_in : 0;
+                const Real w = p.W(i, j) + (target == Target::W ? t : Real(0));
+                const Real bias = p.b[i] + (target == Target::b ? t : Real(0));
+                for (std::size_t r = 0; r < m; ++r) {
+                    Real acc = bias;
+                    for (std::size_t c = 0; c < n_in; ++c) acc += a_prev(r, c) * (c == j ? w : p.W(i, c));
+                    zk(r, i) = acc;
+                }
+                if (target == Target::W) sq += w * w - p.W(i, j) * p.W(i, j);
+            }
+            signs.clear();
+            f[s] = d.tail(k, zk, &signs) + d.penalty(sq);
+            crossed = crossed || signs != base_signs;
+        }
+        if (crossed) {
+            flagged.push_back(flat);
+            continue;
+        }
+        fd.flat(flat) = static_cast<double>((8 * (f[2] - f[1]) - (f[3] - f[0])) / (12 * h));
+        compared.push_back(flat);
+    }
+}
+
+template <class T>
+Array<double> as_double(const Array<T>& a) {
+    return xt::cast<double>(a);
+}
+
+}  // namespace
+
+template <class T>
+BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, const BpcheckOptions<T>& options) {
+    if (!(options.eps > 0)) throw ValueError("bpcheck: eps must be positive, got " + std::to_string(options.eps));
+    const reference::MlpParams<T> net = reference_params(mlp, loss);
+    const MlpGradients<T> autograd = autograd_gradients(mlp, X, Y, loss, options.lambda);
+    const ReferenceFn<T> reference_fn = options.reference ? options.reference : ReferenceFn<T>(reference::delta_backprop<T>);
+    const reference::BackpropResult<T> ref = reference_fn(net, X, Y, loss, static_cast<T>(options.lambda));
+    if (ref.layers.size() != net.layers.size())
+        throw ValueError("bpcheck: the reference returned " + std::to_string(ref.layers.size()) + " layers, expected " +
+                         std::to_string(net.layers.size()));
+    const FdModel d = fd_model(net, X, Y, loss, options.lambda);
+
+    BpcheckReport report;
+    report.spec = mlp.spec().str();
+    report.loss = reference::loss_name(loss);
+    report.dtype = dtype_label<T>();
+    report.lambda = options.lambda;
+    report.batch = X.shape()[0];
+    report.tolerances = options.tolerances;
+    report.loss_autograd = static_cast<double>(autograd.loss);
+    report.loss_reference = static_cast<double>(ref.loss);
+    report.loss_fd = static_cast<double>(d.tail(0, d.z[0], nullptr) + d.penalty(d.weight_sq));
+    const double loss_err = std::abs(report.loss_autograd - report.loss_reference);
+    report.loss_ok = loss_err <= options.tolerances.analytic.atol +
+                                     options.tolerances.analytic.rtol *
+                                         std::max(std::abs(report.loss_autograd), std::abs(report.loss_reference));
+
+    Generator gen(options.seed);
+    for (std::size_t k = 0; k < net.layers.size(); ++k) {
+        LayerCheck layer;
+        layer.layer = k + 1;
+        layer.activation = reference::activation_name(net.layers[k].activation);
+        if (k + 1 == net.layers.size() && loss == Loss::softmax_ce) layer.activation = "softmax_ce";
+        if (k + 1 == net.layers.size() && loss == Loss::bce) layer.activation = "bce_logits";
+        const std::pair<Target, const char*> targets[] = {{Target::W, "W"}, {Target::b, "b"}, {Target::delta, "delta"}};
+        for (const auto& [target, name] : targets) {
+            const Array<T>& mine = target == Target::W ? autograd.dW[k] : target == Target::b ? autograd.db[k] : autograd.delta[k];
+            const Array<T>& theirs = target == Target::W ? ref.layers[k].dW
+                                     : target == Target::b ? ref.layers[k].db
+                                                           : ref.layers[k].delta;
+            QuantityCheck q;
+            q.name = name;
+            q.shape = shape_of(mine);
+            if (shape_of(theirs) != q.shape)
+                throw ShapeError("bpcheck: layer " + std::to_string(k + 1) + " " + name + ": autograd " +
+                                 shape_str(q.shape) + ", reference " + shape_str(shape_of(theirs)));
+            const Array<double> mine_d = as_double(mine), theirs_d = as_double(theirs);
+            q.autograd_vs_reference = compare_arrays(mine_d, theirs_d, options.tolerances.analytic);
+
+            Array<double> fd;
+            std::vector<std::size_t> compared;
+            const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
+            finite_differences(d, k, target, options.eps, chosen, fd, compared, q.flagged);
+            q.fd_count = chosen.size();
+            q.autograd_vs_fd = compare_arrays(mine_d, fd, options.tolerances.numeric, &compared);
+            q.reference_vs_fd = compare_arrays(theirs_d, fd, options.tolerances.numeric, &compared);
+            layer.quantities.push_back(std::move(q));
+        }
+        report.layers.push_back(std::move(layer));
+    }
+    return report;
+}
+
+// ---- batches and biases ---------------------------------------------------------------------------------------
+
+template <class T>
+CheckBatch<T> make_check_batch(const MlpSpec& spec, Loss loss, std::size_t batch, Generator& gen) {
+    const std::size_t n0 = spec.sizes.front(), nL = spec.sizes.back();
+    CheckBatch<T> b;
+    b.X = xt::zeros<T>({batch, n0});
+    b.Y = xt::zeros<T>({batch, nL});
+    for (auto& v : b.X) v = static_cast<T>(gen.normal());
+    for (std::size_t r = 0; r < batch; ++r) {
+        if (loss == Loss::softmax_ce) {
+            b.Y(r, gen.below(nL)) = T(1);
+            continue;
+        }
+        for (std::size_t c = 0; c < nL; ++c)
+            b.Y(r, c) = loss == Loss::bce ? T(gen.below(2)) : static_cast<T>(gen.uniform());
+    }
+    return b;
+}
+
+template <class T>
+void randomize_biases(Mlp<T>& mlp, Generator& gen, double half_width) {
+    NoGradGuard no_grad;
+    for (const auto& layer : mlp.layers()) {
+        if (!layer.linear->has_bias()) continue;
+        Tensor<T> b = layer.bias();
+        for (auto& v : b.mutable_value()) v = static_cast<T>(gen.uniform(-half_width, half_width));
+    }
+}
+
+#define DG_INSTANTIATE(T)                                                                                       \
+    template reference::MlpParams<T> reference_params<T>(const Mlp<T>&, Loss);                                  \
+    template MlpGradients<T> autograd_gradients<T>(Mlp<T>&, const Array<T>&, const Array<T>&, Loss, double);     \
+    template BpcheckReport bpcheck<T>(Mlp<T>&, const Array<T>&, const Array<T>&, Loss, const BpcheckOptions<T>&); \
+    template CheckBatch<T> make_check_batch<T>(const MlpSpec&, Loss, std::size_t, Generator&);                   \
+    template void randomize_biases<T>(Mlp<T>&, Generator&, double);
+DG_INSTANTIATE(float)
+DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
+
+}  // namespace dg::nn

@@ -1,0 +1,159 @@
+// bpcheck: the three-way gradient check of an Mlp on a batch — autograd vs the delta reference vs central finite
+// differences (at least double: long double) — with a per-layer report of ΔW(l), Δb(l) and δ(l) = ∂loss/∂z(l).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/array/xt.hpp"
+#include "nn/layers/mlp.hpp"
+#include "nn/reference/delta_backprop.hpp"
+
+namespace dg::nn {
+
+using reference::Loss;
+
+/// The reference's signature (dg::reference::delta_backprop): pluggable so that a test can inject a broken one.
+template <class T>
+using ReferenceFn = std::function<reference::BackpropResult<T>(const reference::MlpParams<T>&, const Array<T>&,
+                                                               const Array<T>&, Loss, T)>;
+
+/// An element passes when |a − b| ≤ atol or |a − b| / S ≤ rtol, S being the quantity's scale: the largest |value|
+/// of either side over the whole quantity (a normwise relative error, as LAPACK's tests use). Entries far smaller
+/// than the quantity's largest are thus judged against it, which is what finite differences can resolve.
+struct Tolerance {
+    double atol = 0;
+    double rtol = 0;
+};
+
+/// Tolerances for T (relative ones normwise, as above). double: analytic (autograd vs reference) atol 1e-13,
+/// rtol 1e-9; numeric (either vs the finite differences) atol 1e-11, rtol 1e-8 — measured errors are ~1e-14 on
+/// small nets, the margin is for wide layers and large batches; the tests ask 1e-9 of both. float: analytic atol
+/// 1e-6, rtol 1e-4 and numeric atol 1e-6, rtol 1e-3 (float roundoff, ~1e-7 per op, grows with depth and width).
+struct BpcheckTolerances {
+    Tolerance analytic;
+    Tolerance numeric;
+    template <class T>
+    static BpcheckTolerances defaults();
+};
+
+template <>
+BpcheckTolerances BpcheckTolerances::defaults<double>();
+template <>
+BpcheckTolerances BpcheckTolerances::defaults<float>();
+
+template <class T>
+struct BpcheckOptions {
+    double lambda = 0;  ///< L2: the notes' λ/(2m) Σ‖W‖², weights only
+    /// Step h of the central differences (f(±h), f(±2h): error O(h⁴) + roundoff/h). They run on their own
+    /// forward pass in long double (extended precision on x86; double elsewhere), whatever T is. A coordinate whose
+    /// stencil changes the sign of any pre-activation of a kinked layer (relu, leaky_relu, abs; elu, whose second
+    /// derivative jumps) is flagged and left out of the comparisons with FD instead of failing them.
+    double eps = 1e-4;
+    BpcheckTolerances tolerances = BpcheckTolerances::defaults<T>();
+    /// At most this many finite-difference coordinates per quantity (a seeded sample); 0: every coordinate.
+    std::size_t max_fd_per_quantity = 0;
+    std::uint64_t seed = 0;  ///< for the sample above
+    ReferenceFn<T> reference;  ///< empty: dg::reference::delta_backprop<T>
+};
+
+/// The worst element of one comparison over a quantity.
+struct Comparison {
+    std::size_t compared = 0;  ///< elements compared (flagged ones are left out of the comparisons with FD)
+    double max_abs = 0;        ///< max |a − b|
+    double max_rel = 0;        ///< max |a − b| / S (see Tolerance); 0 when a and b are both 0 everywhere
+    std::size_t worst = 0;     ///< flat index of the element with the largest relative error
+    double a = 0, b = 0;       ///< the two values there
+    bool ok = true;
+};
+
+/// One quantity (W, b or δ) of one layer.
+struct QuantityCheck {
+    std::string name;  ///< "W", "b" or "delta"
+    Shape shape;
+    Comparison autograd_vs_reference, autograd_vs_fd, reference_vs_fd;
+    std::size_t fd_count = 0;           ///< coordinates differentiated numerically
+    std::vector<std::size_t> flagged;   ///< flat indices whose ±2h stencil crossed a kink (not compared with FD)
+    bool ok() const { return autograd_vs_reference.ok && autograd_vs_fd.ok && reference_vs_fd.ok; }
+};
+
+/// One layer l (1-based, as in the notes).
+struct LayerCheck {
+    std::size_t layer = 0;
+    std::string activation;  ///< as the reference sees it (the loss's head replaces the Mlp's for softmax_ce)
+    std::vector<QuantityCheck> quantities;
+    bool ok() const;
+};
+
+struct BpcheckReport {
+    std::string spec, loss, dtype;
+    double lambda = 0;
+    std::size_t batch = 0;
+    /// The loss by autograd, by the reference, and by the finite differences' own forward pass.
+    double loss_autograd = 0, loss_reference = 0, loss_fd = 0;
+    bool loss_ok = true;  ///< autograd and reference loss values agree (analytic tolerance)
+    std::vector<LayerCheck> layers;
+    BpcheckTolerances tolerances;
+    bool ok() const;
+    std::size_t flagged_count() const;
+    std::size_t fd_count() const;
+    /// The per-layer table: one row per layer and quantity, three comparisons each, then a verdict line.
+    std::string table() const;
+};
+
+/// Every gradient of one loss evaluation: dW[l−1], db[l−1], delta[l−1] for layer l.
+template <class T>
+struct MlpGradients {
+    T loss = 0;
+    std::vector<Array<T>> dW, db, delta;
+};
+
+/// The reference's view of an Mlp for a loss: W, b and activations (an output softmax becomes identity for
+/// softmax_ce). ValueError if the Mlp's output does not fit the loss (softmax_ce: identity or softmax; bce:
+/// identity or sigmoid; mse / mse_half: an elementwise activation).
+template <class T>
+reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss);
+
+/// Autograd's gradients: forward with recorded pre-activations, the loss's head (mse / mse_half on the Mlp's
+/// output; softmax_ce: fused softmax cross-entropy on z(L), class indices when Y is one-hot; bce: BCE with logits
+/// on z(L)), plus the L2 penalty, then backward. Leaves the Mlp's parameter gradients set.
+template <class T>
+MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda = 0);
+
+/// The three-way check of `mlp` on the batch X [m, n0] with targets Y [m, nL].
+template <class T>
+BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss,
+                      const BpcheckOptions<T>& options = {});
+
+/// A batch for checks: X ~ N(0, 1); Y one-hot rows (softmax_ce), 0/1 labels (bce) or U(0, 1) (mse, mse_half).
+template <class T>
+struct CheckBatch {
+    Array<T> X, Y;
+};
+template <class T>
+CheckBatch<T> make_check_batch(const MlpSpec& spec, Loss loss, std::size_t batch, Generator& gen);
+
+/// Sets every bias to U(−half_width, half_width): the default zero biases put a whole dead ReLU row's next
+/// pre-activation exactly on the kink, which a check should not spend its coordinates on.
+template <class T>
+void randomize_biases(Mlp<T>& mlp, Generator& gen, double half_width = 0.3);
+
+/// Compares a with b (same shape) under `tol` at the flat indices `only` (nullptr: everywhere); the scale S is
+/// taken over all elements of both. Also used by the fixture check.
+Comparison compare_arrays(const Array<double>& a, const Array<double>& b, const Tolerance& tol,
+                          const std::vector<std::size_t>* only = nullptr);
+
+/// "[2, 3]": a flat index of `shape` as a multi-index, for reports.
+std::string index_str(const Shape& shape, std::size_t flat);
+
+/// "double" or "float".
+template <class T>
+const char* dtype_label();
+template <>
+const char* dtype_label<double>();
+template <>
+const char* dtype_label<float>();
+
+}  // namespace dg::nn

@@ -1,0 +1,82 @@
+// Golden gradient fixtures for bpcheck: one safetensors file holding an Mlp's parameters, a batch, the loss and
+// every gradient, and the check that recomputes them with autograd from the stored parameters and batch.
+//
+// Tensor names (l = 1..L, layer l of the notes; dtype F64 or F32 throughout, as the "dtype" metadata says):
+//   fc{l}.weight [n_l, n_{l−1}]   fc{l}.bias [n_l]          the parameters (PyTorch's nn.Linear layout)
+//   input [m, n_0]                target [m, n_L]           the batch (softmax_ce: one-hot or probability rows)
+//   loss []                                                 data loss + λ/(2m) Σ‖W‖²
+//   grad.fc{l}.weight  grad.fc{l}.bias                      ∂loss/∂W(l), ∂loss/∂b(l)
+//   grad.z{l} [m, n_l]                                      δ(l) = ∂loss/∂z(l), z(l) = a(l−1) W(l)ᵀ + b(l)
+// Metadata: format = "deltagrad.bpcheck/1", spec (Mlp grammar, e.g. "4-8-3:tanh"), loss (mse, mse_half,
+// softmax_ce, bce — mse: mean over all elements; bce: with logits z(L)), lambda, dtype ("F64" / "F32").
+//
+// Making one with PyTorch (spec 4-8-3:tanh, softmax_ce, λ = 0.01):
+//   import torch; from safetensors.torch import save_file
+//   torch.manual_seed(0); m, lam = 5, 0.01
+//   l1, l2 = torch.nn.Linear(4, 8).double(), torch.nn.Linear(8, 3).double()
+//   X = torch.randn(m, 4, dtype=torch.float64); y = torch.randint(0, 3, (m,))
+//   z1 = l1(X); z1.retain_grad(); z2 = l2(torch.tanh(z1)); z2.retain_grad()
+//   loss = torch.nn.functional.cross_entropy(z2, y) + lam / (2 * m) * (l1.weight.pow(2).sum() + l2.weight.pow(2).sum())
+//   loss.backward()
+//   t = {"fc1.weight": l1.weight, "fc1.bias": l1.bias, "fc2.weight": l2.weight, "fc2.bias": l2.bias, "input": X,
+//        "target": torch.nn.functional.one_hot(y, 3).double(), "loss": loss,
+//        "grad.fc1.weight": l1.weight.grad, "grad.fc1.bias": l1.bias.grad, "grad.fc2.weight": l2.weight.grad,
+//        "grad.fc2.bias": l2.bias.grad, "grad.z1": z1.grad, "grad.z2": z2.grad}
+//   save_file({k: v.detach().contiguous() for k, v in t.items()}, "golden.safetensors",
+//             metadata={"format": "deltagrad.bpcheck/1", "spec": "4-8-3:tanh", "loss": "softmax_ce",
+//                       "lambda": "0.01", "dtype": "F64"})
+// then: bpcheck --against golden.safetensors
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nn/check/bpcheck.hpp"
+
+namespace dg::nn {
+
+/// Writes the fixture of `mlp` on (X, Y): parameters, batch, loss and autograd's gradients (names above).
+template <class T>
+void save_bpcheck_fixture(const std::string& path, Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss,
+                          double lambda = 0);
+
+/// One stored quantity against its recomputation.
+struct FixtureRow {
+    std::size_t layer = 0;  ///< 0 for the loss
+    std::string name;       ///< the tensor name: "loss", "grad.fc1.weight", ...
+    Shape shape;
+    Comparison comparison;  ///< a = recomputed, b = stored
+};
+
+struct FixtureReport {
+    std::string path, spec, loss, dtype;
+    double lambda = 0;
+    std::size_t batch = 0;
+    Tolerance tolerance;
+    std::vector<FixtureRow> rows;
+    bool ok() const;
+    /// One row per stored tensor with max abs / rel error, then PASS or FAIL.
+    std::string table() const;
+};
+
+/// Loads a fixture, rebuilds the Mlp from its spec with the stored parameters, recomputes the loss and every
+/// gradient with autograd and compares them with the stored ones (default: the analytic tolerance of the file's
+/// dtype). A malformed file (missing tensor, wrong shape or dtype, bad metadata) is a dg::IoError / ValueError.
+FixtureReport check_bpcheck_fixture(const std::string& path, const Tolerance* tolerance = nullptr);
+
+/// The stored Mlp, batch and settings of a fixture, for running the full bpcheck on them.
+template <class T>
+struct Fixture {
+    std::shared_ptr<Mlp<T>> mlp;
+    Array<T> X, Y;
+    Loss loss = Loss::mse;
+    double lambda = 0;
+};
+/// Loads a fixture whose dtype is T's (IoError otherwise).
+template <class T>
+Fixture<T> load_bpcheck_fixture(const std::string& path);
+
+/// The "dtype" metadata of a fixture: "F64" or "F32".
+std::string fixture_dtype(const std::string& path);
+
+}  // namespace dg::nn

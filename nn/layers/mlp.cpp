@@ -1,0 +1,215 @@
+// Mlp: the spec parser (grammar in mlp.hpp), construction of the layers, and the recorded forward pass.
+#include "nn/layers/mlp.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include "autograd/array/errors.hpp"
+
+namespace dg::nn {
+
+namespace {
+
+constexpr const char* grammar_hint =
+    "expected sizes such as 784-100-10 (at least two positive integers), then options ':act' (hidden layers), "
+    "':act-out' (output layer) or ':act@k' (layer k), act one of identity, sigmoid, tanh, relu, leaky_relu(α), "
+    "elu(α), softplus, abs, softmax, log_softmax";
+
+[[noreturn]] void fail(std::string_view spec, const std::string& problem) {
+    throw ValueError("MLP spec \"" + std::string(spec) + "\": " + problem + "; " + grammar_hint);
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= s.size(); ++i)
+        if (i == s.size() || s[i] == sep) {
+            parts.push_back(s.substr(start, i - start));
+            start = i + 1;
+        }
+    return parts;
+}
+
+bool all_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+// "name" or "name(α)".
+ActivationSpec parse_act(std::string_view spec, std::string_view text) {
+    text = trim(text);
+    std::optional<double> alpha;
+    std::string_view name = text;
+    if (const auto open = text.find('('); open != std::string_view::npos) {
+        if (text.back() != ')') fail(spec, "activation \"" + std::string(text) + "\" lacks its closing ')'");
+        const std::string number(trim(text.substr(open + 1, text.size() - open - 2)));
+        char* end = nullptr;
+        const double v = std::strtod(number.c_str(), &end);
+        if (number.empty() || *end != '\0' || !std::isfinite(v))
+            fail(spec, "the parameter of \"" + std::string(text) + "\" is not a number");
+        alpha = v;
+        name = trim(text.substr(0, open));
+    }
+    if (name.empty()) fail(spec, "an option names no activation");
+    ActivationKind kind;
+    try {
+        kind = parse_activation_kind(name);
+    } catch (const ValueError&) {
+        fail(spec, "unknown activation \"" + std::string(name) + "\"");
+    }
+    ActivationSpec act{kind, default_alpha(kind)};
+    if (alpha) {
+        if (kind != ActivationKind::leaky_relu && kind != ActivationKind::elu)
+            fail(spec, std::string(activation_name(kind)) + " takes no parameter (only leaky_relu and elu do)");
+        act.alpha = *alpha;
+    }
+    return act;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string MlpSpec::str() const {
+    std::string s;
+    for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? "-" : "") + std::to_string(sizes[i]);
+    for (std::size_t l = 0; l < activations.size(); ++l) s += ":" + activations[l].str() + "@" + std::to_string(l + 1);
+    return s;
+}
+
+MlpSpec parse_mlp_spec(std::string_view spec) {
+    if (trim(spec).empty()) fail(spec, "the spec is empty");
+    const std::vector<std::string_view> parts = split(spec, ':');
+
+    MlpSpec out;
+    const std::vector<std::string_view> sizes = split(parts[0], '-');
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const std::string_view s = trim(sizes[i]);
+        if (!all_digits(s))
+            fail(spec, "size " + std::to_string(i + 1) + " is \"" + std::string(s) + "\", not a positive integer");
+        if (s.size() > 9) fail(spec, "size " + std::to_string(i + 1) + " (" + std::string(s) + ") is too large");
+        const std::size_t n = std::stoul(std::string(s));
+        if (n == 0) fail(spec, "size " + std::to_string(i + 1) + " is 0; a layer needs at least one unit");
+        out.sizes.push_back(n);
+    }
+    if (out.sizes.size() < 2)
+        fail(spec, "it has " + std::to_string(out.sizes.size()) + " size; an MLP needs an input and an output size");
+    const std::size_t L = out.sizes.size() - 1;
+
+    std::optional<ActivationSpec> hidden, output;
+    std::vector<std::optional<ActivationSpec>> per_layer(L);
+    for (std::size_t p = 1; p < parts.size(); ++p) {
+        const std::string_view opt = trim(parts[p]);
+        if (opt.empty()) fail(spec, "option " + std::to_string(p) + " is empty");
+        if (const auto at = opt.rfind('@'); at != std::string_view::npos) {
+            const std::string_view k = trim(opt.substr(at + 1));
+            if (!all_digits(k) || k.size() > 9)
+                fail(spec, "the layer in \"" + std::string(opt) + "\" is not a number");
+            const std::size_t layer = std::stoul(std::string(k));
+            if (layer < 1 || layer > L)
+                fail(spec, "layer " + std::to_string(layer) + " in \"" + std::string(opt) + "\" is out of range 1.." +
+                               std::to_string(L));
+            if (per_layer[layer - 1]) fail(spec, "layer " + std::to_string(layer) + "'s activation is given twice");
+            per_layer[layer - 1] = parse_act(spec, opt.substr(0, at));
+        } else if (ends_with(opt, "-out") || ends_with(opt, "_out")) {
+            if (output) fail(spec, "the output activation is given twice");
+            output = parse_act(spec, opt.substr(0, opt.size() - 4));
+        } else {
+            if (hidden) fail(spec, "the hidden activation is given twice (use '-out' for the output layer)");
+            hidden = parse_act(spec, opt);
+        }
+    }
+    for (std::size_t l = 0; l < L; ++l) {
+        const bool last = l + 1 == L;
+        ActivationSpec act = per_layer[l] ? *per_layer[l]
+                             : last       ? output.value_or(ActivationSpec{ActivationKind::identity, 0})
+                                          : hidden.value_or(ActivationSpec{ActivationKind::sigmoid, 0});
+        if (!last && !act.elementwise())
+            fail(spec, std::string(act.name()) + " on hidden layer " + std::to_string(l + 1) +
+                           " (softmax and log_softmax are for the output layer only)");
+        out.activations.push_back(act);
+    }
+    return out;
+}
+
+template <class T>
+Mlp<T>::Mlp(std::string_view spec, Generator& gen, const MlpOptions& options)
+    : Mlp(parse_mlp_spec(spec), gen, options) {}
+
+template <class T>
+Mlp<T>::Mlp(MlpSpec spec, Generator& gen, const MlpOptions& options) : spec_(std::move(spec)) {
+    if (spec_.sizes.size() < 2 || spec_.activations.size() != spec_.sizes.size() - 1)
+        throw ValueError("Mlp: a spec needs L+1 sizes and L activations, got " + std::to_string(spec_.sizes.size()) +
+                         " and " + std::to_string(spec_.activations.size()));
+    for (std::size_t l = 1; l < spec_.sizes.size(); ++l) {
+        const std::string k = std::to_string(l);
+        Layer layer;
+        layer.linear = this->register_module(
+            "fc" + k, std::make_shared<Linear<T>>(spec_.sizes[l - 1], spec_.sizes[l], gen, options.linear));
+        layer.activation = this->register_module("act" + k, std::make_shared<Activation<T>>(spec_.activations[l - 1]));
+        layers_.push_back(std::move(layer));
+    }
+}
+
+template <class T>
+std::string Mlp<T>::describe() const {
+    return "Mlp " + spec_.str();
+}
+
+template <class T>
+std::string Mlp<T>::output_shape_hint() const {
+    return "[*, " + std::to_string(spec_.sizes.back()) + "]";
+}
+
+template <class T>
+Tensor<T> Mlp<T>::forward(const Tensor<T>& x) {
+    if (record_) {
+        z_.clear();
+        a_.clear();
+    }
+    Tensor<T> a = x;
+    for (const Layer& layer : layers_) {
+        Tensor<T> z = (*layer.linear)(a);
+        a = (*layer.activation)(z);
+        if (record_) {
+            // Identity returns z itself; clone so that z(L) and a(L) stay distinct tensors with their own grads.
+            if (a.same(z)) a = z.clone();
+            if (z.requires_grad()) z.retain_grad();
+            z_.push_back(z);
+            a_.push_back(a);
+        }
+    }
+    return a;
+}
+
+template <class T>
+std::vector<MlpLayerArrays<T>> Mlp<T>::layer_arrays() const {
+    std::vector<MlpLayerArrays<T>> out;
+    for (const Layer& layer : layers_) {
+        MlpLayerArrays<T> arrays;
+        arrays.W = layer.weight().value();
+        if (layer.linear->has_bias()) arrays.b = layer.bias().value();
+        else arrays.b = xt::zeros<T>({layer.linear->out_features()});
+        arrays.activation = layer.act().name();
+        arrays.alpha = layer.act().alpha;
+        out.push_back(std::move(arrays));
+    }
+    return out;
+}
+
+template class Mlp<float>;
+template class Mlp<double>;
+
+}  // namespace dg::nn
