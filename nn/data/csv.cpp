@@ -8,6 +8,7 @@
 #include <istream>
 
 #include "autograd/array/errors.hpp"
+#include "nn/data/shape_check.hpp"
 
 namespace dg::data {
 namespace {
@@ -106,7 +107,12 @@ CsvTable<T> parse_csv(std::istream& in, const CsvOptions& options, const std::st
     if (options.header && header_pending) fail(0, "empty file, expected a header row");
 
     const std::size_t features = columns == 0 ? 0 : columns - (label != none ? 1 : 0);
-    table.x = Array<T>::from_shape({rows, features});
+    // The rule of every reader: no array from dims the file set without shape_overflow first. Here the
+    // rows × features values are already in memory, so it cannot fire today; it stays should the reader ever
+    // size its arrays before parsing (a row count from a header line, say).
+    const Shape dims{rows, features};
+    if (const auto why = shape_overflow(dims, sizeof(T))) fail(0, "dims " + shape_str(dims) + ": " + *why);
+    table.x = Array<T>::from_shape(dims);
     std::copy(x_values.begin(), x_values.end(), table.x.data());
     table.y = Array<T>::from_shape({label != none ? rows : 0});
     std::copy(y_values.begin(), y_values.end(), table.y.data());

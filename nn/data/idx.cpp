@@ -12,6 +12,7 @@
 
 #include "autograd/array/errors.hpp"
 #include "nn/data/atomic_file.hpp"
+#include "nn/data/shape_check.hpp"
 
 namespace dg::data {
 namespace {
@@ -108,19 +109,17 @@ RawIdx read_raw(const std::string& path, const char* who) {
         in.fail("truncated header: expected " + std::to_string(dim_bytes.size()) + " bytes for " +
                 std::to_string(ndim) + " big-endian u32 dims, got " + std::to_string(got_dims));
 
-    const std::size_t elem = idx_type_size(raw.type);
-    std::size_t expected = elem;
-    bool overflow = false;
     for (unsigned d = 0; d < ndim; ++d) {
         const unsigned char* b = &dim_bytes[4 * d];
-        const std::size_t n = (std::size_t(b[0]) << 24) | (std::size_t(b[1]) << 16) | (std::size_t(b[2]) << 8) | b[3];
-        raw.dims.push_back(n);
-        if (n != 0 && expected > std::numeric_limits<std::size_t>::max() / n) overflow = true;
-        else expected *= n;
+        raw.dims.push_back((std::size_t(b[0]) << 24) | (std::size_t(b[1]) << 16) | (std::size_t(b[2]) << 8) | b[3]);
     }
-    if (overflow)
-        in.fail("dims " + shape_str(raw.dims) + " of " + idx_type_name(raw.type) +
-                " describe more bytes than fit in memory (size overflow)");
+    // Before anything is sized from the dims: read_idx makes an xtensor array of them, whose strides, element
+    // count and byte count must fit its signed index type, even when a dim of 0 leaves it empty.
+    const std::size_t elem = idx_type_size(raw.type);
+    if (const auto why = shape_overflow(raw.dims, elem))
+        in.fail("dims " + shape_str(raw.dims) + " of " + idx_type_name(raw.type) + ": " + *why);
+    std::size_t expected = elem;  // cannot overflow: shape_overflow bounds the byte count
+    for (const std::size_t n : raw.dims) expected *= n;
 
     // Grow the buffer as data arrives rather than trusting the header with one huge allocation.
     raw.payload.resize(std::min<std::size_t>(expected, std::size_t(1) << 20));

@@ -26,9 +26,10 @@ const char* idx_type_name(IdxType type);
 std::size_t idx_type_size(IdxType type);
 
 /// Reads an IDX file (.gz or plain: zlib detects the compression from the contents) into an array of T with
-/// the file's dims as its shape. Validates the magic, type code, dimension count, that the payload has
-/// exactly prod(dims) elements (truncation and trailing bytes are both errors) and that prod(dims) does
-/// not overflow. Every failure throws IoError naming the file and what was expected.
+/// the file's dims as its shape. Validates the magic, type code, dimension count, that the dims fit
+/// xtensor's index type before any array is made (shape_overflow: every stride, the element and byte counts,
+/// also when a dim is 0) and that the payload has exactly prod(dims) elements (truncation and trailing bytes
+/// are both errors). Every failure throws IoError naming the file and what was expected.
 template <class T>
 Array<T> read_idx(const std::string& path);
 

@@ -6,13 +6,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "autograd/array/errors.hpp"
 #include "nn/data/atomic_file.hpp"
+#include "nn/data/shape_check.hpp"
 
 // safetensors data is little-endian; the raw copies below are only right on a little-endian host.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "deltagrad's safetensors code assumes a little-endian host");
@@ -213,18 +213,18 @@ SafetensorsFile load_safetensors(const std::string& path) {
             bad("dtype " + info["dtype"].dump() + " is not one of F32, F64, I64, U8");
         const Json& shape = info["shape"];
         if (!shape.is_array()) bad("shape must be an array of non-negative integers");
-        std::uint64_t count = 1;
-        bool overflow = false;
         for (const auto& d : shape) {
             if (!d.is_number_unsigned()) bad("shape " + shape.dump() + " must hold non-negative integers");
-            const std::uint64_t v = d.get<std::uint64_t>();
-            e.shape.push_back(static_cast<std::size_t>(v));
-            if (v != 0 && count > std::numeric_limits<std::uint64_t>::max() / v) overflow = true;
-            else count *= v;
+            e.shape.push_back(static_cast<std::size_t>(d.get<std::uint64_t>()));
         }
+        // Before the byte count below and the array make_array builds (load_checkpoint's too): the shape's
+        // strides, element and byte counts must fit xtensor's signed index type, even when a dim of 0 leaves
+        // the tensor empty (and its data_offsets span 0 bytes).
         const std::uint64_t elem = dtype_size(e.dtype);
-        if (overflow || count > std::numeric_limits<std::uint64_t>::max() / elem)
-            bad("shape " + shape_str(e.shape) + " overflows the byte count");
+        if (const auto why = data::shape_overflow(e.shape, elem))
+            bad("shape " + shape_str(e.shape) + " of " + dtype_name(e.dtype) + ": " + *why);
+        std::uint64_t count = 1;  // cannot overflow: shape_overflow bounds the byte count
+        for (const std::size_t d : e.shape) count *= d;
         const Json& offsets = info["data_offsets"];
         if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
             !offsets[1].is_number_unsigned())

@@ -55,8 +55,9 @@ struct SafetensorsFile {
 void save_safetensors(const std::string& path, const std::vector<NamedArray>& tensors, const Metadata& metadata = {});
 
 /// Reads and validates a safetensors file: header length against the file size, JSON syntax, known dtypes,
-/// shape × dtype size equal to the offset range, offsets in bounds, contiguous and non-overlapping, no
-/// duplicate names, string metadata. Every failure is an IoError naming the file and the tensor.
+/// shapes that fit xtensor's index type (shape_overflow: every stride, the element and byte counts, also when
+/// a dim is 0), shape × dtype size equal to the offset range, offsets in bounds, contiguous and non-overlapping,
+/// no duplicate names, string metadata. Every failure is an IoError naming the file and the tensor.
 SafetensorsFile load_safetensors(const std::string& path);
 
 /// What a file is expected to hold.

@@ -47,6 +47,17 @@ TEST(Csv, NoLabelColumn) {
     EXPECT_EQ(shape_of(t.y), (Shape{0}));
 }
 
+TEST(Csv, HeaderWithoutRowsIsAnEmptyTable) {
+    // A dim of 0 passes the shape check every reader makes (shape_overflow): x keeps its feature count.
+    CsvOptions o;
+    o.header = true;
+    o.label_name = "y";
+    const auto t = parse("a,y,b,c\n\n", o);
+    EXPECT_EQ(shape_of(t.x), (Shape{0, 3}));
+    EXPECT_EQ(shape_of(t.y), (Shape{0}));
+    EXPECT_EQ(t.feature_names, (std::vector<std::string>{"a", "b", "c"}));
+}
+
 TEST(Csv, ReadsFloatFromFile) {
     test::TempDir dir;
     test::write_bytes(dir / "t.csv", "x,label\n0.5,1\n1.5,0\n");

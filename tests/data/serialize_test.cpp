@@ -144,7 +144,34 @@ TEST(Safetensors, RefusesBadTensorEntries) {
     EXPECT_THAT(load_error(dir, R"({"w": {"dtype": "U8", "shape": [8], "data_offsets": [0]}})", d8),
                 HasSubstr("tensor 'w': data_offsets [0] must be [begin, end]"));
     EXPECT_THAT(load_error(dir, R"({"w": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}})", d8),
-                HasSubstr("tensor 'w': shape [4294967296, 4294967296] overflows"));
+                HasSubstr("tensor 'w': shape [4294967296, 4294967296] of F64: the element count (the product of all 2 "
+                          "dims) overflows xtensor's index type std::ptrdiff_t (max 9223372036854775807)"));
+}
+
+TEST(Safetensors, RefusesShapesBeyondTheIndexTypeEvenWhenEmpty) {
+    // A dim of 0 makes the tensor 0 bytes (data_offsets [0, 0] agree), but xtensor would still compute the
+    // strides behind it: 2^32 × 2^32 overflowed std::ptrdiff_t (undefined behaviour) before the check.
+    TempDir dir;
+    EXPECT_EQ(load_error(dir, R"({"w": {"dtype": "F32", "shape": [0, 4294967296, 4294967296], "data_offsets": [0, 0]}})", ""),
+              "load_safetensors: '" + dir / "bad.safetensors" + "': tensor 'w': shape [0, 4294967296, 4294967296] of "
+              "F32: the stride of dimension 0 (the product of dimensions 1 to 2) overflows xtensor's index type "
+              "std::ptrdiff_t (max 9223372036854775807); dimension 0 is 0, so the array would hold no elements, but "
+              "its strides are computed all the same");
+    // One dim alone above PTRDIFF_MAX: xtensor would cast it to a negative std::ptrdiff_t.
+    EXPECT_THAT(load_error(dir, R"({"w": {"dtype": "U8", "shape": [0, 9223372036854775808], "data_offsets": [0, 0]}})", ""),
+                HasSubstr("tensor 'w': shape [0, 9223372036854775808] of U8: dimension 1 (9223372036854775808) "
+                          "overflows xtensor's index type"));
+    // 2^62 elements fit, 2^65 bytes do not.
+    EXPECT_THAT(load_error(dir, R"({"w": {"dtype": "I64", "shape": [4611686018427387904], "data_offsets": [0, 0]}})", ""),
+                HasSubstr("tensor 'w': shape [4611686018427387904] of I64: the 4611686018427387904 elements of 8 "
+                          "bytes each overflow xtensor's index type std::ptrdiff_t (max 9223372036854775807) as a "
+                          "byte count"));
+    // Every stride behind the 0 is 0: an empty tensor with the file's shape.
+    write_bytes(dir / "ok.safetensors",
+                raw_file(R"({"w": {"dtype": "F64", "shape": [3, 0, 9223372036854775807], "data_offsets": [0, 0]}})", ""));
+    const SafetensorsFile f = load_safetensors(dir / "ok.safetensors");
+    EXPECT_EQ(shape_of(f.get<double>("w")), (Shape{3, 0, 9223372036854775807u}));
+    EXPECT_EQ(f.get<double>("w").size(), 0u);
 }
 
 TEST(Safetensors, RefusesOverlapsGapsAndLeftovers) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -255,6 +256,25 @@ TEST(BadInput, CheckpointWithWrongDtypeLeavesTheModelUnchanged) {
     nn::Mlp<float> other("3-5-2", gen);
     nn::save_checkpoint<T>(s.file("shape.safetensors"), other, nullptr);
     EXPECT_THROW_MSG(nn::load_checkpoint<T>(s.file("shape.safetensors"), model, nullptr), IoError, "fc1.weight");
+    EXPECT_EQ(model.layers()[0].weight().value(), before);
+}
+
+TEST(BadInput, CheckpointWithAnOverflowingShapeIsRefusedBeforeAnyArray) {
+    // load_checkpoint reads through load_safetensors, which checks every shape (shape_overflow) before it
+    // makes an array: a 0-element tensor whose strides would overflow std::ptrdiff_t is an IoError.
+    Scratch s;
+    Generator gen(5);
+    nn::Mlp<T> model("3-4-2", gen);
+    const Array<T> before = model.layers()[0].weight().value();
+    const std::string header =
+        R"({"fc1.weight": {"dtype": "F32", "shape": [0, 4294967296, 4294967296], "data_offsets": [0, 0]}})";
+    const std::uint64_t length = header.size();
+    std::ofstream(s.file("huge.safetensors"), std::ios::binary)
+        << std::string(reinterpret_cast<const char*>(&length), 8) << header;  // little-endian host (serialize.cpp)
+    EXPECT_THROW_MSG(nn::load_checkpoint<T>(s.file("huge.safetensors"), model, nullptr), IoError,
+                     "huge.safetensors", "tensor 'fc1.weight': shape [0, 4294967296, 4294967296] of F32",
+                     "the stride of dimension 0 (the product of dimensions 1 to 2) overflows", "dimension 0 is 0");
+    EXPECT_THROW_MSG(nn::read_checkpoint_info(s.file("huge.safetensors")), IoError, "the stride of dimension 0");
     EXPECT_EQ(model.layers()[0].weight().value(), before);
 }
 
