@@ -24,7 +24,7 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
     const std::string where = std::string(fn) + ": ";
     if (net.layers.empty()) throw ValueError(where + "the network has no layers");
     if (X.dimension() != 2 || X.shape()[0] == 0 || X.shape()[1] == 0) {
-        throw ShapeError(where + "input X has shape " + shape_text(X.shape()) +
+        throw ShapeError(where + "input X has shape " + shape_str(shape_of(X)) +
                          ", expected [m, n_in] with m, n_in >= 1 (samples as rows)");
     }
     const std::size_t m = X.shape()[0];
@@ -33,13 +33,13 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
         const LayerParams<T>& layer = net.layers[l - 1];
         const std::string name = "layer " + std::to_string(l);
         if (layer.W.dimension() != 2 || layer.W.shape()[1] != n_prev || layer.W.shape()[0] == 0) {
-            throw ShapeError(where + name + " weight has shape " + shape_text(layer.W.shape()) + ", expected [*, " +
+            throw ShapeError(where + name + " weight has shape " + shape_str(shape_of(layer.W)) + ", expected [*, " +
                              std::to_string(n_prev) + "]" +
                              (layer.W.dimension() == 2 && layer.W.shape()[0] == 0 ? " with * >= 1" : ""));
         }
         const std::size_t n_out = layer.W.shape()[0];
         if (layer.b.dimension() != 1 || layer.b.shape()[0] != n_out) {
-            throw ShapeError(where + name + " bias has shape " + shape_text(layer.b.shape()) + ", expected [" +
+            throw ShapeError(where + name + " bias has shape " + shape_str(shape_of(layer.b)) + ", expected [" +
                              std::to_string(n_out) + "]");
         }
         if (!std::isfinite(layer.resolved_alpha())) {
@@ -56,7 +56,7 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
                          (loss == Loss::bce ? " or sigmoid" : "") + ", got " + activation_name(out));
     }
     if (Y.dimension() != 2 || Y.shape()[0] != m || Y.shape()[1] != n_prev) {
-        throw ShapeError(where + "target Y has shape " + shape_text(Y.shape()) + ", expected [" + std::to_string(m) +
+        throw ShapeError(where + "target Y has shape " + shape_str(shape_of(Y)) + ", expected [" + std::to_string(m) +
                          ", " + std::to_string(n_prev) + "]");
     }
     if (!std::isfinite(lambda) || lambda < T(0)) {

@@ -2,23 +2,13 @@
 // sizing without reallocation, and the BLAS products of the recurrences (GEMM with transpose flags).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
-#include <string>
 #include <vector>
 
 #include "autograd/array/xt.hpp"
 #include "nn/reference/delta_backprop.hpp"
 
 namespace dg::reference::detail {
-
-/// "[3, 5]" for any xtensor shape (xt.hpp's shape_str lives in the autograd library, which we must not link).
-template <class S>
-std::string shape_text(const S& shape) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 /// Resizes out to rows × cols only when its shape differs, so a reused buffer is never reallocated.
 template <class T>

@@ -27,8 +27,8 @@ void check_output_shapes(const char* fn, const Array<T>& z, const Array<T>& a, c
                     std::equal(z.shape().begin(), z.shape().end(), a.shape().begin()) &&
                     std::equal(z.shape().begin(), z.shape().end(), y.shape().begin());
     if (!ok) {
-        throw ShapeError(std::string(fn) + ": z, a and y must all be [m, n]; got z " + detail::shape_text(z.shape()) +
-                         ", a " + detail::shape_text(a.shape()) + ", y " + detail::shape_text(y.shape()));
+        throw ShapeError(std::string(fn) + ": z, a and y must all be [m, n]; got z " + shape_str(shape_of(z)) +
+                         ", a " + shape_str(shape_of(a)) + ", y " + shape_str(shape_of(y)));
     }
 }
 
@@ -75,7 +75,7 @@ void output_activation_into(Loss loss, Activation f, T alpha, const Array<T>& z,
         case Loss::softmax_ce: break;
     }
     if (z.dimension() != 2) {
-        throw ShapeError("output_activation_into: softmax needs z as [m, n], got " + detail::shape_text(z.shape()));
+        throw ShapeError("output_activation_into: softmax needs z as [m, n], got " + shape_str(shape_of(z)));
     }
     const std::size_t m = z.shape()[0], n = z.shape()[1];
     detail::ensure_shape(a, m, n);
