@@ -91,7 +91,7 @@ void floor_step(benchmark::State& state, Workload w) {
     dg::nn::Mlp<T> model(w.spec, gen);
     dg::reference::MlpParams<T> net;
     for (const auto& layer : model.layer_arrays())
-        net.layers.push_back({layer.W, layer.b, dg::reference::parse_activation(layer.activation), {}});
+        net.layers.push_back({layer.W, layer.b, layer.activation.kind, static_cast<T>(layer.activation.alpha)});
     const auto& sizes = model.spec().sizes;
     Batch<T> data = make_batch<T>(w.batch, sizes.front(), sizes.back(), gen);
     dg::reference::SgdWorkspace<T> ws;

@@ -412,7 +412,7 @@ std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
     s->options = o;
 
     const nn::MlpSpec spec = nn::parse_mlp_spec(o.spec);
-    if (o.loss == "nll" && spec.activations.back().kind != nn::ActivationKind::log_softmax)
+    if (o.loss == "nll" && spec.activations.back().kind != ActivationKind::log_softmax)
         throw UsageError("--loss nll needs log-probabilities: end the spec with ':log_softmax-out'");
 
     const auto t0 = std::chrono::steady_clock::now();

@@ -13,7 +13,7 @@ double frobenius(const Array<float>& a) {
     for (float v : a) s += static_cast<double>(v) * v;
     return std::sqrt(s);
 }
-bool relu_like(nn::ActivationKind k) { return k == nn::ActivationKind::relu || k == nn::ActivationKind::leaky_relu; }
+bool relu_like(ActivationKind k) { return k == ActivationKind::relu || k == ActivationKind::leaky_relu; }
 }  // namespace
 
 Diagnostics::Diagnostics(nn::Mlp<float>& model) : model_(model), layers_(model.num_layers()) {
@@ -31,14 +31,14 @@ void Diagnostics::before_step() {
         L.w_before = layer.weight().value();
         const Array<float>& zv = z[l].value();
         const std::size_t rows = zv.shape()[0], units = zv.shape()[1];
-        const nn::ActivationKind kind = layer.act().kind;
+        const ActivationKind kind = layer.act().kind;
         if (relu_like(kind)) {
             if (L.ever_active.size() != units) L.ever_active.assign(units, 0);
             for (std::size_t i = 0; i < rows; ++i)
                 for (std::size_t j = 0; j < units; ++j) L.ever_active[j] |= zv(i, j) > 0;
-        } else if (kind == nn::ActivationKind::sigmoid || kind == nn::ActivationKind::tanh) {
+        } else if (kind == ActivationKind::sigmoid || kind == ActivationKind::tanh) {
             const Array<float>& av = a[l].value();
-            const float low = kind == nn::ActivationKind::sigmoid ? 0.01f : -0.99f, high = 0.99f;
+            const float low = kind == ActivationKind::sigmoid ? 0.01f : -0.99f, high = 0.99f;
             std::size_t count = 0;
             for (float v : av) count += v < low || v > high;
             L.saturated += static_cast<double>(count) / av.size();
@@ -81,8 +81,8 @@ std::string Diagnostics::end_epoch(std::size_t epoch, const std::string& csv) {
             for (char c : L.ever_active) d += !c;
             dead = static_cast<double>(d) / L.ever_active.size();
         }
-        const bool saturating = model_.layers()[l].act().kind == nn::ActivationKind::sigmoid ||
-                                model_.layers()[l].act().kind == nn::ActivationKind::tanh;
+        const bool saturating = model_.layers()[l].act().kind == ActivationKind::sigmoid ||
+                                model_.layers()[l].act().kind == ActivationKind::tanh;
         const double delta = L.delta_norm / n;
         const char* flag = !std::isfinite(delta)                                 ? "non-finite"
                            : last_delta > 0 && delta < vanish_ratio * last_delta  ? "vanishing"

@@ -1,4 +1,4 @@
-// bpcheck: autograd's gradients, the reference's, and fourth-order central differences of the loss in double
+// bpcheck: autograd's gradients, the reference's, and fourth-order central differences of the loss in long double
 // (with kink detection), compared layer by layer into a BpcheckReport.
 #include "nn/check/bpcheck.hpp"
 
@@ -12,11 +12,10 @@
 #include "autograd/array/errors.hpp"
 #include "autograd/ops.hpp"
 #include "nn/loss.hpp"
+#include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_loss.hpp"
 
 namespace dg::nn {
-
-using RefActivation = reference::Activation;
 
 template <>
 BpcheckTolerances BpcheckTolerances::defaults<double>() {
@@ -156,25 +155,25 @@ reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss) {
     reference::MlpParams<T> net;
     const auto arrays = mlp.layer_arrays();
     for (std::size_t l = 0; l < arrays.size(); ++l) {
-        const bool last = l + 1 == arrays.size();
-        std::string name = arrays[l].activation;
-        if (last) {
-            const bool fits = loss == Loss::softmax_ce ? (name == "identity" || name == "softmax")
-                              : loss == Loss::bce      ? (name == "identity" || name == "sigmoid")
-                                                       : (name != "softmax" && name != "log_softmax");
+        const ActivationSpec& f = arrays[l].activation;
+        if (f.kind == ActivationKind::custom)
+            throw ValueError("bpcheck: layer " + std::to_string(l + 1) + "'s activation " + f.name() +
+                             " is a custom activation, which the delta reference has no formula for (dg::gradcheck "
+                             "compares its autograd gradients with finite differences)");
+        ActivationKind kind = f.kind;
+        if (l + 1 == arrays.size()) {
+            const bool logits = kind == ActivationKind::identity;
+            const bool fits = loss == Loss::softmax_ce ? logits || kind == ActivationKind::softmax
+                              : loss == Loss::bce      ? logits || kind == ActivationKind::sigmoid
+                                                       : f.elementwise();
             if (!fits)
-                throw ValueError(std::string("bpcheck: loss ") + reference::loss_name(loss) + " does not fit output activation " +
-                                 name + " (softmax_ce: identity or softmax; bce: identity or sigmoid; mse, mse_half: "
+                throw ValueError(std::string("bpcheck: loss ") + reference::loss_name(loss) +
+                                 " does not fit output activation " + f.name() +
+                                 " (softmax_ce: identity or softmax; bce: identity or sigmoid; mse, mse_half: "
                                  "an elementwise activation)");
-            if (loss == Loss::softmax_ce) name = "identity";  // the fused head takes the logits z(L)
+            if (loss == Loss::softmax_ce) kind = ActivationKind::identity;  // the fused head takes the logits z(L)
         }
-        reference::LayerParams<T> p;
-        p.W = arrays[l].W;
-        p.b = arrays[l].b;
-        p.activation = reference::parse_activation(name);
-        if (p.activation == RefActivation::leaky_relu || p.activation == RefActivation::elu)
-            p.alpha = static_cast<T>(arrays[l].alpha);
-        net.layers.push_back(std::move(p));
+        net.layers.push_back({arrays[l].W, arrays[l].b, kind, static_cast<T>(f.alpha)});
     }
     return net;
 }
@@ -249,122 +248,85 @@ MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T
 
 namespace {
 
-// The finite differences' own forward pass, written apart from both autograd and the reference, in long double
-// (x86's 64-bit mantissa): the stencil's roundoff, ε·|loss|/h, then stays far below the 1e-9 the checks ask for.
+// The finite differences' own forward pass in long double (x86's 64-bit mantissa): the stencil's roundoff,
+// ε·|loss|/h, then stays far below the 1e-9 the checks ask for. The linear layers and the loss heads are written
+// here; f is the reference's formula (delta_activation.hpp, instantiated for long double), not a third copy: the
+// finite differences check f' and δ, and the loss value of autograd against the reference's checks f itself.
 using Real = long double;
-
-// Activations whose derivative (elu: second derivative, for α = 1) jumps at 0: a stencil across 0 is not O(h⁴).
-bool kinked(RefActivation f) {
-    return f == RefActivation::relu || f == RefActivation::leaky_relu || f == RefActivation::abs || f == RefActivation::elu;
-}
-
-Real softplus(Real x) { return std::max(x, Real(0)) + std::log1p(std::exp(-std::abs(x))); }
-
-Real activate(RefActivation f, Real alpha, Real z) {
-    switch (f) {
-        case RefActivation::identity: return z;
-        case RefActivation::sigmoid: return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
-        case RefActivation::tanh: return std::tanh(z);
-        case RefActivation::relu: return z > 0 ? z : Real(0);
-        case RefActivation::leaky_relu: return z > 0 ? z : alpha * z;
-        case RefActivation::elu: return z > 0 ? z : alpha * std::expm1(z);
-        case RefActivation::softplus: return softplus(z);
-        case RefActivation::abs: return std::abs(z);
-    }
-    return z;
-}
-
-// A row-major matrix of Real.
-struct Mat {
-    std::size_t rows = 0, cols = 0;
-    std::vector<Real> v;
-    Real& operator()(std::size_t r, std::size_t c) { return v[r * cols + c]; }
-    Real operator()(std::size_t r, std::size_t c) const { return v[r * cols + c]; }
-};
+using RealArray = Array<Real>;
 
 template <class T>
-Mat to_mat(const Array<T>& a) {
-    Mat m;
-    m.rows = a.dimension() == 2 ? a.shape()[0] : 1;
-    m.cols = a.dimension() == 2 ? a.shape()[1] : a.shape()[0];
-    m.v.assign(a.begin(), a.end());
-    return m;
+RealArray to_real(const Array<T>& a) {
+    return xt::cast<Real>(a);
 }
 
 struct FdLayer {
-    Mat W;  // [n_out, n_in]
-    std::vector<Real> b;
-    RefActivation f = RefActivation::identity;
+    RealArray W;  // [n_out, n_in]
+    RealArray b;  // [n_out]
+    ActivationKind f = ActivationKind::identity;
     Real alpha = 0;
 };
 
 // The loss as a function of one layer's pre-activations z(k) (everything before k held fixed).
 struct FdModel {
     std::vector<FdLayer> layers;
-    Mat X, Y;
+    RealArray X, Y;
     Loss loss = Loss::mse;
     Real lambda = 0;
-    std::vector<Mat> z, a;   // the unperturbed forward (a(L) unused: the tail applies the loss's head)
-    std::vector<bool> kink;  // layer l's activation has a kink (the loss's head never does)
-    Real weight_sq = 0;      // Σ‖W‖²
+    std::vector<RealArray> z, a;  // the unperturbed forward (a(L) unused: the tail applies the loss's head)
+    std::vector<bool> kink;       // layer l's activation has a kink (the loss's head never does)
+    Real weight_sq = 0;           // Σ‖W‖²
 
-    Real penalty(Real sq) const { return lambda / (2 * static_cast<Real>(X.rows)) * sq; }
-    const Mat& input_of(std::size_t k) const { return k == 0 ? X : a[k - 1]; }
+    Real penalty(Real sq) const { return lambda / (2 * static_cast<Real>(X.shape()[0])) * sq; }
+    const RealArray& input_of(std::size_t k) const { return k == 0 ? X : a[k - 1]; }
 
-    static Mat linear(const Mat& in, const FdLayer& p) {
-        Mat z{in.rows, p.W.rows, std::vector<Real>(in.rows * p.W.rows)};
-        for (std::size_t r = 0; r < in.rows; ++r)
-            for (std::size_t i = 0; i < p.W.rows; ++i) {
-                Real acc = p.b[i];
-                for (std::size_t c = 0; c < in.cols; ++c) acc += in(r, c) * p.W(i, c);
+    static RealArray linear(const RealArray& in, const FdLayer& p) {
+        const std::size_t m = in.shape()[0], n_in = in.shape()[1], n_out = p.W.shape()[0];
+        RealArray z = RealArray::from_shape({m, n_out});
+        for (std::size_t r = 0; r < m; ++r)
+            for (std::size_t i = 0; i < n_out; ++i) {
+                Real acc = p.b(i);
+                for (std::size_t c = 0; c < n_in; ++c) acc += in(r, c) * p.W(i, c);
                 z(r, i) = acc;
             }
         return z;
     }
 
     // The data loss from the logits / outputs z(L): the loss's head and the batch conventions of the notes.
-    Real head(const Mat& zL, const FdLayer& p) const {
-        const Real m = static_cast<Real>(zL.rows), n = static_cast<Real>(zL.cols);
+    Real head(const RealArray& zL, const FdLayer& p) const {
+        const std::size_t rows = zL.shape()[0], cols = zL.shape()[1];
+        const Real m = static_cast<Real>(rows), n = static_cast<Real>(cols);
         Real sum = 0;
-        for (std::size_t r = 0; r < zL.rows; ++r) {
-            if (loss == Loss::softmax_ce) {  // Σ_c y_c (logsumexp(z) − z_c)
+        if (loss == Loss::softmax_ce) {  // Σ_c y_c (logsumexp(z) − z_c)
+            for (std::size_t r = 0; r < rows; ++r) {
                 Real mx = zL(r, 0), se = 0;
-                for (std::size_t c = 1; c < zL.cols; ++c) mx = std::max(mx, zL(r, c));
-                for (std::size_t c = 0; c < zL.cols; ++c) se += std::exp(zL(r, c) - mx);
+                for (std::size_t c = 1; c < cols; ++c) mx = std::max(mx, zL(r, c));
+                for (std::size_t c = 0; c < cols; ++c) se += std::exp(zL(r, c) - mx);
                 const Real lse = mx + std::log(se);
-                for (std::size_t c = 0; c < zL.cols; ++c) sum += Y(r, c) * (lse - zL(r, c));
-                continue;
+                for (std::size_t c = 0; c < cols; ++c) sum += Y(r, c) * (lse - zL(r, c));
             }
-            for (std::size_t c = 0; c < zL.cols; ++c) {
-                const Real zv = zL(r, c), y = Y(r, c);
-                if (loss == Loss::bce) {
-                    sum += softplus(zv) - zv * y;  // −[y log σ(z) + (1 − y) log(1 − σ(z))]
-                } else {
-                    const Real d = activate(p.f, p.alpha, zv) - y;
-                    sum += d * d;
-                }
-            }
+            return sum / m;
         }
-        switch (loss) {
-            case Loss::mse_half: return sum / (2 * m);
-            case Loss::softmax_ce: return sum / m;
-            case Loss::mse:
-            case Loss::bce: return sum / (m * n);
+        if (loss == Loss::bce) {  // −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z
+            const RealArray sp = reference::activate(ActivationKind::softplus, zL, Real(0));
+            for (std::size_t k = 0; k < zL.size(); ++k) sum += sp.flat(k) - zL.flat(k) * Y.flat(k);
+            return sum / (m * n);
         }
-        return sum;
+        const RealArray out = reference::activate(p.f, zL, p.alpha);
+        for (std::size_t k = 0; k < zL.size(); ++k) sum += (out.flat(k) - Y.flat(k)) * (out.flat(k) - Y.flat(k));
+        return loss == Loss::mse_half ? sum / (2 * m) : sum / (m * n);
     }
 
     // The data loss from z(k) = zk on; the signs of every kinked pre-activation from layer k on go to `signs`.
-    Real tail(std::size_t k, const Mat& zk, std::vector<signed char>* signs) const {
-        Mat zl = zk, al;
+    Real tail(std::size_t k, const RealArray& zk, std::vector<signed char>* signs) const {
+        RealArray zl = zk, al;
         for (std::size_t l = k;; ++l) {
             if (l > k) zl = linear(al, layers[l]);
             const FdLayer& p = layers[l];
             if (signs && kink[l])
-                for (Real v : zl.v) signs->push_back(static_cast<signed char>((v > 0) - (v < 0)));
+                for (Real v : zl) signs->push_back(static_cast<signed char>((v > 0) - (v < 0)));
             if (l + 1 == layers.size()) return head(zl, p);
-            al = zl;
-            for (Real& v : al.v) v = activate(p.f, p.alpha, v);
+            reference::activate_into(p.f, p.alpha, zl, al);
         }
     }
 };
@@ -374,25 +336,23 @@ FdModel fd_model(const reference::MlpParams<T>& net, const Array<T>& X, const Ar
     FdModel d;
     d.loss = loss;
     d.lambda = lambda;
-    d.X = to_mat(X);
-    d.Y = to_mat(Y);
+    d.X = to_real(X);
+    d.Y = to_real(Y);
     for (std::size_t l = 0; l < net.layers.size(); ++l) {
         const auto& p = net.layers[l];
         FdLayer q;
-        q.W = to_mat(p.W);
-        q.b.assign(p.b.begin(), p.b.end());
+        q.W = to_real(p.W);
+        q.b = to_real(p.b);
         q.f = p.activation;
         q.alpha = static_cast<Real>(p.resolved_alpha());
-        for (Real w : q.W.v) d.weight_sq += w * w;
+        for (Real w : q.W) d.weight_sq += w * w;
         const bool head = l + 1 == net.layers.size() && (loss == Loss::softmax_ce || loss == Loss::bce);
         d.kink.push_back(!head && kinked(q.f));
         d.layers.push_back(std::move(q));
     }
     for (std::size_t l = 0; l < d.layers.size(); ++l) {
         d.z.push_back(FdModel::linear(d.input_of(l), d.layers[l]));
-        Mat al = d.z[l];
-        for (Real& v : al.v) v = activate(d.layers[l].f, d.layers[l].alpha, v);
-        d.a.push_back(std::move(al));
+        d.a.push_back(reference::activate(d.layers[l].f, d.z[l], d.layers[l].alpha));
     }
     return d;
 }
@@ -417,8 +377,8 @@ void finite_differences(const FdModel& d, std::size_t k, Target target, double s
                         const std::vector<std::size_t>& chosen, Array<double>& fd,
                         std::vector<std::size_t>& compared, std::vector<std::size_t>& flagged) {
     const FdLayer& p = d.layers[k];
-    const Mat& a_prev = d.input_of(k);
-    const std::size_t m = d.X.rows, n_in = p.W.cols, n_out = p.W.rows;
+    const RealArray& a_prev = d.input_of(k);
+    const std::size_t m = d.X.shape()[0], n_out = p.W.shape()[0], n_in = p.W.shape()[1];
     fd = target == Target::W ? Array<double>(xt::zeros<double>({n_out, n_in}))
          : target == Target::b ? Array<double>(xt::zeros<double>({n_out}))
                                : Array<double>(xt::zeros<double>({m, n_out}));
@@ -431,16 +391,16 @@ void finite_differences(const FdModel& d, std::size_t k, Target target, double s
         bool crossed = false;
         for (int s = 0; s < 4; ++s) {
             const Real t = steps[s];
-            Mat zk = d.z[k];
+            RealArray zk = d.z[k];
             Real sq = d.weight_sq;
             if (target == Target::delta) {
-                zk.v[flat] += t;
+                zk.flat(flat) += t;
             } else {
                 // Recompute column i of z(k) from the perturbed row i of W (or b_i): the loss as a function of W, b.
                 const std::size_t i = target == Target::W ? flat / n_in : flat;
                 const std::size_t j = target == Target::W ? flat % n_in : 0;
                 const Real w = p.W(i, j) + (target == Target::W ? t : Real(0));
-                const Real bias = p.b[i] + (target == Target::b ? t : Real(0));
+                const Real bias = p.b(i) + (target == Target::b ? t : Real(0));
                 for (std::size_t r = 0; r < m; ++r) {
                     Real acc = bias;
                     for (std::size_t c = 0; c < n_in; ++c) acc += a_prev(r, c) * (c == j ? w : p.W(i, c));
@@ -499,7 +459,7 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         LayerCheck layer;
         layer.layer = k + 1;
-        layer.activation = reference::activation_name(net.layers[k].activation);
+        layer.activation = activation_name(net.layers[k].activation);
         if (k + 1 == net.layers.size() && loss == Loss::softmax_ce) layer.activation = "softmax_ce";
         if (k + 1 == net.layers.size() && loss == Loss::bce) layer.activation = "bce_logits";
         const std::pair<Target, const char*> targets[] = {{Target::W, "W"}, {Target::b, "b"}, {Target::delta, "delta"}};

@@ -49,8 +49,8 @@ struct BpcheckOptions {
     double lambda = 0;  ///< L2: the notes' λ/(2m) Σ‖W‖², weights only
     /// Step h of the central differences (f(±h), f(±2h): error O(h⁴) + roundoff/h). They run on their own
     /// forward pass in long double (extended precision on x86; double elsewhere), whatever T is. A coordinate whose
-    /// stencil changes the sign of any pre-activation of a kinked layer (relu, leaky_relu, abs; elu, whose second
-    /// derivative jumps) is flagged and left out of the comparisons with FD instead of failing them.
+    /// stencil changes the sign of any pre-activation of a kinked layer (dg::kinked: relu, leaky_relu, abs, elu) is
+    /// flagged and left out of the comparisons with FD instead of failing them.
     double eps = 1e-4;
     BpcheckTolerances tolerances = BpcheckTolerances::defaults<T>();
     /// At most this many finite-difference coordinates per quantity (a seeded sample); 0: every coordinate.
@@ -112,7 +112,8 @@ struct MlpGradients {
 
 /// The reference's view of an Mlp for a loss: W, b and activations (an output softmax becomes identity for
 /// softmax_ce). ValueError if the Mlp's output does not fit the loss (softmax_ce: identity or softmax; bce:
-/// identity or sigmoid; mse / mse_half: an elementwise activation).
+/// identity or sigmoid; mse / mse_half: an elementwise activation), or if a layer has a custom activation (the delta
+/// reference has no formula for one: dg::gradcheck checks it against finite differences).
 template <class T>
 reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss);
 
@@ -122,7 +123,8 @@ reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss);
 template <class T>
 MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda = 0);
 
-/// The three-way check of `mlp` on the batch X [m, n0] with targets Y [m, nL].
+/// The three-way check of `mlp` on the batch X [m, n0] with targets Y [m, nL]. Built-in activations only (see
+/// reference_params).
 template <class T>
 BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss,
                       const BpcheckOptions<T>& options = {});

@@ -1,7 +1,6 @@
-// Activation modules: names and parsing, and forward on the library's differentiable ops.
+// Activation modules: forward on the library's differentiable ops, or on a registered custom function.
 #include "nn/layers/activation.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -12,64 +11,17 @@ namespace dg::nn {
 
 namespace {
 
-constexpr ActivationKind all_kinds[] = {
-    ActivationKind::identity, ActivationKind::sigmoid, ActivationKind::tanh,     ActivationKind::relu,
-    ActivationKind::leaky_relu, ActivationKind::elu,   ActivationKind::softplus, ActivationKind::abs,
-    ActivationKind::softmax,  ActivationKind::log_softmax};
-
-bool takes_alpha(ActivationKind k) { return k == ActivationKind::leaky_relu || k == ActivationKind::elu; }
+// y = f(x) for a custom f, which must keep x's shape.
+template <class T>
+Tensor<T> apply_custom(const ActivationFn<T>& f, const std::string& name, const Tensor<T>& x) {
+    Tensor<T> y = f(x);
+    if (y.shape() != x.shape())
+        throw ShapeError(name + ": the custom activation returned shape " + shape_str(y.shape()) + " for an input of " +
+                         "shape " + shape_str(x.shape()) + "; an activation must be elementwise");
+    return y;
+}
 
 }  // namespace
-
-const char* activation_name(ActivationKind kind) {
-    switch (kind) {
-        case ActivationKind::identity: return "identity";
-        case ActivationKind::sigmoid: return "sigmoid";
-        case ActivationKind::tanh: return "tanh";
-        case ActivationKind::relu: return "relu";
-        case ActivationKind::leaky_relu: return "leaky_relu";
-        case ActivationKind::elu: return "elu";
-        case ActivationKind::softplus: return "softplus";
-        case ActivationKind::abs: return "abs";
-        case ActivationKind::softmax: return "softmax";
-        case ActivationKind::log_softmax: return "log_softmax";
-    }
-    return "?";
-}
-
-double default_alpha(ActivationKind kind) {
-    if (kind == ActivationKind::leaky_relu) return 0.01;
-    if (kind == ActivationKind::elu) return 1.0;
-    return 0.0;
-}
-
-ActivationKind parse_activation_kind(std::string_view name) {
-    std::string s(name);
-    for (char& c : s)
-        if (c == '-') c = '_';
-    if (s == "linear") return ActivationKind::identity;
-    std::string valid;
-    for (ActivationKind k : all_kinds) {
-        if (s == activation_name(k)) return k;
-        valid += (valid.empty() ? "" : ", ") + std::string(activation_name(k));
-    }
-    throw ValueError("unknown activation \"" + std::string(name) + "\" (expected one of: " + valid + ", linear)");
-}
-
-const char* ActivationSpec::name() const { return activation_name(kind); }
-
-std::string ActivationSpec::str() const {
-    if (!takes_alpha(kind)) return name();
-    // The shortest text that parses back to exactly this α (an ostream's 6 digits lost it: 0.1234567 came back
-    // as 0.123457 from a spec or checkpoint text).
-    char digits[64];
-    const auto end = std::to_chars(digits, digits + sizeof digits, alpha).ptr;
-    return std::string(name()) + '(' + std::string(digits, end) + ')';
-}
-
-bool ActivationSpec::elementwise() const {
-    return kind != ActivationKind::softmax && kind != ActivationKind::log_softmax;
-}
 
 template <class T>
 Tensor<T> activate(const Tensor<T>& x, const ActivationSpec& spec) {
@@ -85,21 +37,30 @@ Tensor<T> activate(const Tensor<T>& x, const ActivationSpec& spec) {
         case ActivationKind::abs: return abs(x);
         case ActivationKind::softmax: return softmax(x, -1);
         case ActivationKind::log_softmax: return log_softmax(x, -1);
+        case ActivationKind::custom: return apply_custom(registered_activation<T>(spec.custom), spec.custom, x);
     }
     throw ValueError("activate: unknown activation kind");
 }
 
 template <class T>
-Activation<T>::Activation(ActivationKind kind, double alpha) : spec_{kind, alpha} {
-    if (!takes_alpha(kind)) spec_.alpha = 0;  // α means nothing here; keep specs comparable
-    else if (!std::isfinite(alpha))
-        throw ValueError(std::string(activation_name(kind)) + ": alpha must be finite");
+Activation<T>::Activation(ActivationKind kind, double alpha) : Activation(ActivationSpec{kind, alpha, {}}) {}
+
+template <class T>
+Activation<T>::Activation(ActivationSpec spec) : spec_(std::move(spec)) {
+    if (spec_.kind == ActivationKind::custom) custom_ = registered_activation<T>(spec_.custom);
+    else if (!takes_alpha(spec_.kind)) spec_.alpha = 0;  // α means nothing here; keep specs comparable
+    else if (!std::isfinite(spec_.alpha))
+        throw ValueError(std::string(activation_name(spec_.kind)) + ": alpha must be finite");
 }
+
+template <class T>
+Activation<T>::Activation(std::string_view text) : Activation(parse_activation(text, registered_activations())) {}
 
 template <class T>
 Tensor<T> Activation<T>::forward(const Tensor<T>& x) {
     if (!spec_.elementwise() && x.dim() == 0)
         throw ShapeError(this->where() + ": input has shape [], expected at least 1 dimension");
+    if (custom_) return apply_custom(custom_, spec_.custom, x);
     return activate(x, spec_);
 }
 
@@ -116,6 +77,7 @@ std::string Activation<T>::type_name() const {
         case ActivationKind::abs: return "Abs";
         case ActivationKind::softmax: return "Softmax";
         case ActivationKind::log_softmax: return "LogSoftmax";
+        case ActivationKind::custom: return spec_.custom;
     }
     return "Activation";
 }

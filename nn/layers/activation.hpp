@@ -1,76 +1,77 @@
-// Activation modules: sigmoid, tanh, ReLU, leaky ReLU(α), ELU(α), softplus, |x|, identity, softmax,
-// log-softmax — one Activation<T> class with a kind, plus libtorch-style named subclasses (ReLU<T>, ...).
+// Activation modules: sigmoid, tanh, ReLU, leaky ReLU(α), ELU(α), softplus, |x|, identity, softmax, log-softmax and
+// registered custom activations — one Activation<T> class with an ActivationSpec, plus libtorch-style named subclasses.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "nn/layers/custom_activation.hpp"
 #include "nn/module.hpp"
+#include "nn/reference/activation_kind.hpp"
 
 namespace dg::nn {
 
-/// The activations a layer can apply. The elementwise ones (all but softmax / log_softmax) are those of
-/// the delta reference, with the same names.
-enum class ActivationKind { identity, sigmoid, tanh, relu, leaky_relu, elu, softplus, abs, softmax, log_softmax };
-
-/// An activation and its parameter α (used by leaky_relu and elu only).
-struct ActivationSpec {
-    ActivationKind kind = ActivationKind::identity;
-    double alpha = 0;
-
-    /// The name, as the delta reference spells it: "identity", "sigmoid", "leaky_relu", ...
-    const char* name() const;
-    /// "leaky_relu(0.2)", "sigmoid": the name with α when the kind takes one.
-    std::string str() const;
-    /// Elementwise (everything but softmax and log_softmax).
-    bool elementwise() const;
-};
-
-/// "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "abs", "softmax", "log_softmax".
-const char* activation_name(ActivationKind kind);
-/// 0.01 for leaky_relu, 1 for elu, 0 otherwise (PyTorch's defaults).
-double default_alpha(ActivationKind kind);
-/// Parses a name ('-' accepted for '_', "linear" for identity); ValueError listing the valid names.
-ActivationKind parse_activation_kind(std::string_view name);
-
-/// y = f(x), elementwise (softmax and log_softmax: along the last axis). Keeps the input's shape.
+/// y = f(x), elementwise (softmax and log_softmax: along the last axis). Keeps the input's shape. The kinds, their
+/// names and α are the shared vocabulary of nn/reference/activation_kind.hpp; custom ones come from the registry.
 template <class T>
 class Activation : public Module<T> {
 public:
+    /// A built-in kind with its α (dropped by the kinds that take none); ValueError if α is not finite. A custom
+    /// activation is made from its name (the spec or text constructors).
     explicit Activation(ActivationKind kind, double alpha);
+    /// A built-in kind with its default α.
     explicit Activation(ActivationKind kind) : Activation(kind, default_alpha(kind)) {}
-    explicit Activation(ActivationSpec spec) : Activation(spec.kind, spec.alpha) {}
+    /// From a spec, checked as above; a custom one takes the function registered under its name (ValueError if
+    /// there is none).
+    explicit Activation(ActivationSpec spec);
+    /// From text as an Mlp spec writes it: "relu", "leaky_relu(0.2)", or a registered name such as "swish".
+    explicit Activation(std::string_view text);
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override;
     std::string describe() const override;
 
+    /// The kind, α and (for a custom activation) the registered name.
     const ActivationSpec& spec() const { return spec_; }
+    /// spec().kind
     ActivationKind kind() const { return spec_.kind; }
+    /// spec().alpha
     double alpha() const { return spec_.alpha; }
 
 private:
     ActivationSpec spec_;
+    ActivationFn<T> custom_;  // the registered function of a custom activation, looked up once
 };
 
-/// f applied to a tensor without a module (what Activation::forward does).
+/// f applied to a tensor without a module (a custom spec looks its function up in the registry each call).
 template <class T>
 Tensor<T> activate(const Tensor<T>& x, const ActivationSpec& spec);
 
 // Named classes in the manner of libtorch: std::make_shared<ReLU<float>>(), std::make_shared<LeakyReLU<float>>(0.2).
+/// f(x) = x.
 template <class T> struct Identity : Activation<T> { Identity() : Activation<T>(ActivationKind::identity) {} };
+/// f(x) = 1 / (1 + e^−x).
 template <class T> struct Sigmoid : Activation<T> { Sigmoid() : Activation<T>(ActivationKind::sigmoid) {} };
+/// f(x) = tanh x.
 template <class T> struct Tanh : Activation<T> { Tanh() : Activation<T>(ActivationKind::tanh) {} };
+/// f(x) = max(x, 0).
 template <class T> struct ReLU : Activation<T> { ReLU() : Activation<T>(ActivationKind::relu) {} };
+/// f(x) = x for x > 0, αx otherwise.
 template <class T> struct LeakyReLU : Activation<T> {
-    explicit LeakyReLU(double alpha = 0.01) : Activation<T>(ActivationKind::leaky_relu, alpha) {}
+    explicit LeakyReLU(double alpha = default_alpha(ActivationKind::leaky_relu))
+        : Activation<T>(ActivationKind::leaky_relu, alpha) {}
 };
+/// f(x) = x for x > 0, α(e^x − 1) otherwise.
 template <class T> struct ELU : Activation<T> {
-    explicit ELU(double alpha = 1.0) : Activation<T>(ActivationKind::elu, alpha) {}
+    explicit ELU(double alpha = default_alpha(ActivationKind::elu)) : Activation<T>(ActivationKind::elu, alpha) {}
 };
+/// f(x) = log(1 + e^x).
 template <class T> struct Softplus : Activation<T> { Softplus() : Activation<T>(ActivationKind::softplus) {} };
+/// f(x) = |x|.
 template <class T> struct Abs : Activation<T> { Abs() : Activation<T>(ActivationKind::abs) {} };
+/// Softmax along the last axis.
 template <class T> struct Softmax : Activation<T> { Softmax() : Activation<T>(ActivationKind::softmax) {} };
+/// Log-softmax along the last axis.
 template <class T> struct LogSoftmax : Activation<T> { LogSoftmax() : Activation<T>(ActivationKind::log_softmax) {} };
 
 extern template class Activation<float>;

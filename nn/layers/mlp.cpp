@@ -2,8 +2,6 @@
 #include "nn/layers/mlp.hpp"
 
 #include <cctype>
-#include <cmath>
-#include <cstdlib>
 #include <optional>
 
 #include "autograd/array/errors.hpp"
@@ -14,8 +12,7 @@ namespace {
 
 constexpr const char* grammar_hint =
     "expected sizes such as 784-100-10 (at least two positive integers), then options ':act' (hidden layers), "
-    "':act-out' (output layer) or ':act@k' (layer k), act one of identity, sigmoid, tanh, relu, leaky_relu(α), "
-    "elu(α), softplus, abs, softmax, log_softmax";
+    "':act-out' (output layer) or ':act@k' (layer k), act an activation such as tanh or leaky_relu(0.2)";
 
 [[noreturn]] void fail(std::string_view spec, const std::string& problem) {
     throw ValueError("MLP spec \"" + std::string(spec) + "\": " + problem + "; " + grammar_hint);
@@ -45,35 +42,13 @@ bool all_digits(std::string_view s) {
     return true;
 }
 
-// "name" or "name(α)".
+// "name" or "name(α)": the shared activation parser, with the registered custom names, its errors quoting the spec.
 ActivationSpec parse_act(std::string_view spec, std::string_view text) {
-    text = trim(text);
-    std::optional<double> alpha;
-    std::string_view name = text;
-    if (const auto open = text.find('('); open != std::string_view::npos) {
-        if (text.back() != ')') fail(spec, "activation \"" + std::string(text) + "\" lacks its closing ')'");
-        const std::string number(trim(text.substr(open + 1, text.size() - open - 2)));
-        char* end = nullptr;
-        const double v = std::strtod(number.c_str(), &end);
-        if (number.empty() || *end != '\0' || !std::isfinite(v))
-            fail(spec, "the parameter of \"" + std::string(text) + "\" is not a number");
-        alpha = v;
-        name = trim(text.substr(0, open));
-    }
-    if (name.empty()) fail(spec, "an option names no activation");
-    ActivationKind kind;
     try {
-        kind = parse_activation_kind(name);
-    } catch (const ValueError&) {
-        fail(spec, "unknown activation \"" + std::string(name) + "\"");
+        return parse_activation(text, registered_activations());
+    } catch (const ValueError& e) {
+        fail(spec, e.what());
     }
-    ActivationSpec act{kind, default_alpha(kind)};
-    if (alpha) {
-        if (kind != ActivationKind::leaky_relu && kind != ActivationKind::elu)
-            fail(spec, std::string(activation_name(kind)) + " takes no parameter (only leaky_relu and elu do)");
-        act.alpha = *alpha;
-    }
-    return act;
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -134,10 +109,10 @@ MlpSpec parse_mlp_spec(std::string_view spec) {
     for (std::size_t l = 0; l < L; ++l) {
         const bool last = l + 1 == L;
         ActivationSpec act = per_layer[l] ? *per_layer[l]
-                             : last       ? output.value_or(ActivationSpec{ActivationKind::identity, 0})
-                                          : hidden.value_or(ActivationSpec{ActivationKind::sigmoid, 0});
+                             : last       ? output.value_or(ActivationSpec{ActivationKind::identity, 0, {}})
+                                          : hidden.value_or(ActivationSpec{ActivationKind::sigmoid, 0, {}});
         if (!last && !act.elementwise())
-            fail(spec, std::string(act.name()) + " on hidden layer " + std::to_string(l + 1) +
+            fail(spec, act.name() + " on hidden layer " + std::to_string(l + 1) +
                            " (softmax and log_softmax are for the output layer only)");
         out.activations.push_back(act);
     }
@@ -202,8 +177,7 @@ std::vector<MlpLayerArrays<T>> Mlp<T>::layer_arrays() const {
         arrays.W = layer.weight().value();
         if (layer.linear->has_bias()) arrays.b = layer.bias().value();
         else arrays.b = xt::zeros<T>({layer.linear->out_features()});
-        arrays.activation = layer.act().name();
-        arrays.alpha = layer.act().alpha;
+        arrays.activation = layer.act();
         out.push_back(std::move(arrays));
     }
     return out;

@@ -11,11 +11,20 @@
 //   act    := name [ '(' number ')' ]        the number is α, accepted by leaky_relu and elu only
 //   name   := identity | linear | sigmoid | tanh | relu | leaky_relu | elu | softplus | abs
 //           | softmax | log_softmax          (these two on the output layer only)
+//           | a registered custom activation (nn/layers/custom_activation.hpp: register_activation)
 //   ('-' may stand for '_' in names; each of the hidden, the output and a given layer k is set at most once.)
+//   Names, α defaults (leaky_relu 0.01, elu 1) and the "name(α)" text are the shared activation vocabulary
+//   (nn/reference/activation_kind.hpp), which the delta reference and bpcheck use too.
 // Examples: "784-100-10:sigmoid"            hidden sigmoid, linear output (logits for cross_entropy)
 //           "2-16-16-1:tanh:sigmoid-out"    hidden tanh, sigmoid output
 //           "784-100-10:relu:softmax-out"   hidden ReLU, softmax output (probabilities)
 //           "4-8-8-3:relu:leaky_relu(0.2)@2" layer 1 ReLU, layer 2 leaky ReLU α = 0.2, linear output
+// Custom activations: register once, then name them like the built-ins (hidden or output layers; no α):
+//   nn::register_activation("swish", [](const auto& x) { return x * sigmoid(x); });
+//   nn::Mlp<float> model("4-8-3:swish", gen);
+// An unknown name is a ValueError that lists every valid name, the registered ones included. An Mlp with a custom
+// activation trains and gradchecks like any other (a checkpoint's spec text names it: register it before rebuilding
+// the model), but bpcheck refuses it: the delta reference has no formula for a custom activation.
 #pragma once
 
 #include <string>
@@ -49,13 +58,12 @@ struct MlpOptions {
 };
 
 /// One layer's parameters as plain arrays: what the delta reference takes (dg::reference::LayerParams:
-/// W [out, in], b [out], the activation by name and α). A layer without bias gets b = 0.
+/// W [out, in], b [out], the activation's kind and α). A layer without bias gets b = 0.
 template <class T>
 struct MlpLayerArrays {
-    Array<T> W;
-    Array<T> b;
-    std::string activation;
-    double alpha = 0;
+    Array<T> W;                 ///< [out, in]
+    Array<T> b;                 ///< [out]
+    ActivationSpec activation;  ///< the layer's f
 };
 
 /// z(l) = a(l−1)·W(l)ᵀ + b(l), a(l) = f(l)(z(l)), a(0) = x. Children: "fc1", "act1", ..., "fcL", "actL"

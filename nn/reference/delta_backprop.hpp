@@ -1,5 +1,6 @@
 // The delta recurrences of the notes on a whole batch, in matrix form: forward z(l), a(l); backward δ(l), ΔW(l),
-// Δb(l). This is the independent reference autograd is checked against: it depends on xt.hpp and errors.hpp only.
+// Δb(l). This is the independent reference autograd is checked against: it depends on the array layer (xt.hpp,
+// errors.hpp) and the activation vocabulary (activation_kind.hpp) only.
 #pragma once
 
 #include <optional>
@@ -17,7 +18,7 @@ template <class T>
 struct LayerParams {
     Array<T> W;
     Array<T> b;
-    Activation activation = Activation::identity;
+    ActivationKind activation = ActivationKind::identity;
     std::optional<T> alpha;  ///< leaky_relu / elu parameter; unset means default_alpha(activation)
 
     /// The alpha actually used.

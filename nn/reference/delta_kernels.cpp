@@ -42,13 +42,17 @@ void validate(const char* fn, const MlpParams<T>& net, const Array<T>& X, const 
             throw ShapeError(where + name + " bias has shape " + shape_str(shape_of(layer.b)) + ", expected [" +
                              std::to_string(n_out) + "]");
         }
+        if (!has_formula(layer.activation)) {
+            throw ValueError(where + name + " activation is " + activation_name(layer.activation) +
+                             ", which the delta reference has no formula for (it has the elementwise built-ins)");
+        }
         if (!std::isfinite(layer.resolved_alpha())) {
             throw ValueError(where + name + " alpha is " + number_text(layer.resolved_alpha()) +
                              ", expected a finite number");
         }
         n_prev = n_out;
     }
-    const Activation out = net.layers.back().activation;
+    const ActivationKind out = net.layers.back().activation;
     if (!output_activation_allowed(loss, out)) {
         throw ValueError(where + "loss " + loss_name(loss) + " applies " +
                          (loss == Loss::bce ? "the sigmoid" : "softmax") +

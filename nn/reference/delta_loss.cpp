@@ -56,22 +56,22 @@ Loss parse_loss(std::string_view name) {
                      "\", expected one of mse_half, mse, softmax_ce, bce");
 }
 
-bool output_activation_allowed(Loss loss, Activation f) {
+bool output_activation_allowed(Loss loss, ActivationKind f) {
     switch (loss) {
         case Loss::mse_half:
         case Loss::mse: return true;
-        case Loss::softmax_ce: return f == Activation::identity;
-        case Loss::bce: return f == Activation::identity || f == Activation::sigmoid;
+        case Loss::softmax_ce: return f == ActivationKind::identity;
+        case Loss::bce: return f == ActivationKind::identity || f == ActivationKind::sigmoid;
     }
     return false;
 }
 
 template <class T>
-void output_activation_into(Loss loss, Activation f, T alpha, const Array<T>& z, Array<T>& a) {
+void output_activation_into(Loss loss, ActivationKind f, T alpha, const Array<T>& z, Array<T>& a) {
     switch (loss) {
         case Loss::mse_half:
         case Loss::mse: activate_into(f, alpha, z, a); return;
-        case Loss::bce: activate_into(Activation::sigmoid, alpha, z, a); return;
+        case Loss::bce: activate_into(ActivationKind::sigmoid, alpha, z, a); return;
         case Loss::softmax_ce: break;
     }
     if (z.dimension() != 2) {
@@ -122,7 +122,7 @@ T loss_value(Loss loss, const Array<T>& z, const Array<T>& a, const Array<T>& y)
 }
 
 template <class T>
-void output_delta_into(Loss loss, Activation f, T alpha, const Array<T>& z, const Array<T>& a, const Array<T>& y,
+void output_delta_into(Loss loss, ActivationKind f, T alpha, const Array<T>& z, const Array<T>& a, const Array<T>& y,
                        Array<T>& delta) {
     check_output_shapes("output_delta_into", z, a, y);
     const std::size_t m = z.shape()[0], n = z.shape()[1], size = m * n;
@@ -158,9 +158,9 @@ void output_delta_into(Loss loss, Activation f, T alpha, const Array<T>& z, cons
 }
 
 #define DG_INSTANTIATE(T)                                                                                     \
-    template void output_activation_into<T>(Loss, Activation, T, const Array<T>&, Array<T>&);                 \
+    template void output_activation_into<T>(Loss, ActivationKind, T, const Array<T>&, Array<T>&);                 \
     template T loss_value<T>(Loss, const Array<T>&, const Array<T>&, const Array<T>&);                        \
-    template void output_delta_into<T>(Loss, Activation, T, const Array<T>&, const Array<T>&, const Array<T>&, \
+    template void output_delta_into<T>(Loss, ActivationKind, T, const Array<T>&, const Array<T>&, const Array<T>&, \
                                        Array<T>&);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)

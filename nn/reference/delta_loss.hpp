@@ -26,11 +26,11 @@ const char* loss_name(Loss loss);
 Loss parse_loss(std::string_view name);
 
 /// Whether the output layer may use activation f with this loss (see Loss).
-bool output_activation_allowed(Loss loss, Activation f);
+bool output_activation_allowed(Loss loss, ActivationKind f);
 
 /// a(L) from z(L): f(z) for the mse losses, softmax(z) by rows for softmax_ce (stable), σ(z) for bce.
 template <class T>
-void output_activation_into(Loss loss, Activation f, T alpha, const Array<T>& z, Array<T>& a);
+void output_activation_into(Loss loss, ActivationKind f, T alpha, const Array<T>& z, Array<T>& a);
 
 /// The loss value (without any L2 penalty) from z(L), a(L) and the targets y, all [m, n].
 /// softmax_ce and bce are computed from the logits z (log-sum-exp, log1p) so they stay finite for large |z|.
@@ -39,7 +39,7 @@ T loss_value(Loss loss, const Array<T>& z, const Array<T>& a, const Array<T>& y)
 
 /// δ(L) = ∂loss/∂z(L) written into delta (resized only if its shape differs), including the 1/m or 1/(m·n).
 template <class T>
-void output_delta_into(Loss loss, Activation f, T alpha, const Array<T>& z, const Array<T>& a, const Array<T>& y,
+void output_delta_into(Loss loss, ActivationKind f, T alpha, const Array<T>& z, const Array<T>& a, const Array<T>& y,
                        Array<T>& delta);
 
 }  // namespace dg::reference

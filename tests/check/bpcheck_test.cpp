@@ -1,6 +1,6 @@
 // bpcheck: every hidden activation × output/loss pair × L2 on/off × depth 1–4 agrees three ways (autograd, the
 // delta reference, finite differences) in double and float; a reference with a wrong f' is caught; kinks are
-// flagged, not failed; golden fixtures round-trip and a tampered gradient fails.
+// flagged, not failed; a custom activation is refused; golden fixtures round-trip and a tampered gradient fails.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "autograd/array/errors.hpp"
+#include "autograd/ops.hpp"
 #include "nn/check/bpcheck.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/data/serialize.hpp"
+#include "support/expect_throw.hpp"
 
 namespace dg::nn {
 namespace {
@@ -139,9 +141,10 @@ reference::BackpropResult<T> broken_reference(const reference::MlpParams<T>& net
     for (std::size_t l = net.layers.size() - 1; l-- > 0;) {
         auto& cur = r.layers[l];
         const auto& f = net.layers[l].activation;
-        Array<T> wrong = f == reference::Activation::sigmoid ? Array<T>(cur.a)
-                         : f == reference::Activation::tanh  ? Array<T>(1 - cur.a)
-                                                             : reference::activation_derivative(f, cur.z, net.layers[l].resolved_alpha());
+        const T alpha = net.layers[l].resolved_alpha();
+        Array<T> wrong = f == ActivationKind::sigmoid ? Array<T>(cur.a)
+                         : f == ActivationKind::tanh  ? Array<T>(1 - cur.a)
+                                                      : reference::activation_derivative(f, cur.z, alpha);
         cur.delta = xt::linalg::dot(r.layers[l + 1].delta, net.layers[l + 1].W) * wrong;
         cur.dW = xt::linalg::dot(xt::transpose(cur.delta), r.a(l)) + (lambda / m) * net.layers[l].W;
         cur.db = xt::sum(cur.delta, {0}, immediate);
@@ -183,6 +186,17 @@ TEST(Bpcheck, RefusesAnOutputThatDoesNotFitTheLoss) {
     Mlp<double> soft("3-4-2:tanh:softmax-out", gen);
     EXPECT_THROW(bpcheck(soft, b.X, b.Y, Loss::mse), ValueError);
     EXPECT_THROW(bpcheck(soft, b.X, b.Y, Loss::bce), ValueError);
+}
+
+TEST(Bpcheck, RefusesACustomActivation) {
+    register_activation("swish", [](const auto& x) { return x * sigmoid(x); });
+    Generator gen(1);
+    Mlp<double> mlp("3-4-2:swish", gen);
+    const CheckBatch<double> b = make_check_batch<double>(mlp.spec(), Loss::mse, 2, gen);
+    EXPECT_THROW_MSG(bpcheck(mlp, b.X, b.Y, Loss::mse), ValueError,
+                     "bpcheck: layer 1's activation swish is a custom activation, which the delta reference has no "
+                     "formula for");
+    unregister_activation("swish");
 }
 
 // ---- golden fixtures -------------------------------------------------------------------------------------------

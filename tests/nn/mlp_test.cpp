@@ -152,9 +152,9 @@ TEST(Mlp, LayerArraysFeedTheDeltaReference) {
     EXPECT_TRUE(all_close(arrays[0].W, mlp.layers()[0].weight().value(), 0, 0));
     EXPECT_EQ(shape_of(arrays[1].W), (Shape{2, 4}));
     EXPECT_TRUE(all_close(arrays[1].b, Array<double>({0.5, 0.5}), 0, 0));
-    EXPECT_EQ(arrays[0].activation, "leaky_relu");
-    EXPECT_DOUBLE_EQ(arrays[0].alpha, 0.2);
-    EXPECT_EQ(arrays[1].activation, "sigmoid");
+    EXPECT_EQ(arrays[0].activation.kind, ActivationKind::leaky_relu);
+    EXPECT_DOUBLE_EQ(arrays[0].activation.alpha, 0.2);
+    EXPECT_EQ(arrays[1].activation.kind, ActivationKind::sigmoid);
     // A copy: changing the array leaves the model alone.
     auto copy = mlp.layer_arrays();
     copy[0].W(0, 0) += 1;

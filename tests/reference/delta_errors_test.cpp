@@ -15,8 +15,8 @@ namespace {
 
 // A valid 4-3-2 net and a batch of 6: each test breaks one thing.
 struct Fixture {
-    MlpParams<double> net{{{xt::ones<double>({3, 4}), xt::zeros<double>({3}), Activation::tanh, {}},
-                           {xt::ones<double>({2, 3}), xt::zeros<double>({2}), Activation::identity, {}}}};
+    MlpParams<double> net{{{xt::ones<double>({3, 4}), xt::zeros<double>({3}), ActivationKind::tanh, {}},
+                           {xt::ones<double>({2, 3}), xt::zeros<double>({2}), ActivationKind::identity, {}}}};
     Array<double> X = xt::ones<double>({6, 4});
     Array<double> Y = xt::ones<double>({6, 2}) * 0.5;
 };
@@ -71,7 +71,7 @@ TEST(DeltaErrors, ValuesTheReferenceRejects) {
     const std::string neg = message_of<ValueError>([&] { delta_backprop(f.net, f.X, f.Y, Loss::mse, -0.5); });
     EXPECT_NE(neg.find("lambda is -0.5"), std::string::npos) << neg;
 
-    f.net.layers[1].activation = Activation::relu;
+    f.net.layers[1].activation = ActivationKind::relu;
     const std::string ce = message_of<ValueError>([&] { delta_backprop(f.net, f.X, f.Y, Loss::softmax_ce); });
     EXPECT_NE(ce.find("must be identity, got relu"), std::string::npos) << ce;
     const std::string bce = message_of<ValueError>([&] { delta_backprop(f.net, f.X, f.Y, Loss::bce); });
@@ -79,10 +79,24 @@ TEST(DeltaErrors, ValuesTheReferenceRejects) {
     // relu at the output is fine for the mean squared errors (the general δ(L) = ∂l/∂a ⊙ f'(z)).
     EXPECT_NO_THROW(delta_backprop(f.net, f.X, f.Y, Loss::mse_half));
 
-    f.net.layers[0].activation = Activation::leaky_relu;
+    f.net.layers[0].activation = ActivationKind::leaky_relu;
     f.net.layers[0].alpha = std::numeric_limits<double>::quiet_NaN();
     const std::string alpha = message_of<ValueError>([&] { delta_backprop(f.net, f.X, f.Y, Loss::mse); });
     EXPECT_NE(alpha.find("layer 1 alpha is nan"), std::string::npos) << alpha;
+}
+
+TEST(DeltaErrors, ActivationsWithoutAFormulaNameTheLayer) {
+    Fixture f;
+    f.net.layers[0].activation = ActivationKind::softmax;
+    EXPECT_EQ(message_of<ValueError>([&] { delta_backprop(f.net, f.X, f.Y, Loss::mse); }),
+              "delta_backprop: layer 1 activation is softmax, which the delta reference has no formula for (it has "
+              "the elementwise built-ins)");
+    f.net.layers[0].activation = ActivationKind::tanh;
+    f.net.layers[1].activation = ActivationKind::custom;
+    const std::string custom = message_of<ValueError>([&] { delta_loss(f.net, f.X, f.Y, Loss::mse); });
+    EXPECT_NE(custom.find("delta_loss: layer 2 activation is custom, which the delta reference has no formula"),
+              std::string::npos)
+        << custom;
 }
 
 TEST(DeltaErrors, SgdStepThrowsAndLeavesTheNetUnchanged) {
@@ -108,7 +122,7 @@ TEST(DeltaErrors, LossFunctionsCheckTheirShapes) {
               std::string::npos)
         << msg;
     Array<double> delta;
-    EXPECT_THROW(output_delta_into(Loss::bce, Activation::identity, 0.0, z, z, y, delta), ShapeError);
+    EXPECT_THROW(output_delta_into(Loss::bce, ActivationKind::identity, 0.0, z, z, y, delta), ShapeError);
 }
 
 }  // namespace

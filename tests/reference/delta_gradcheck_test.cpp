@@ -17,10 +17,6 @@ namespace {
 using test::all_activations;
 constexpr Loss all_losses[] = {Loss::mse_half, Loss::mse, Loss::softmax_ce, Loss::bce};
 
-bool has_kink(Activation f) {
-    return f == Activation::relu || f == Activation::leaky_relu || f == Activation::elu || f == Activation::abs;
-}
-
 Array<double> random_matrix(std::mt19937_64& rng, std::size_t rows, std::size_t cols, double scale) {
     std::normal_distribution<double> normal(0.0, scale);
     Array<double> out = xt::zeros<double>({rows, cols});
@@ -53,7 +49,7 @@ struct Problem {
 
 // A random MLP of the given depth whose pre-activations all stay at least `margin` away from the kinks of
 // relu / leaky_relu / elu / abs, so that ±ε in finite differences never crosses one (redrawn until so).
-Problem random_problem(std::mt19937_64& rng, Activation f, Loss loss, double lambda, std::size_t depth) {
+Problem random_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, double lambda, std::size_t depth) {
     std::uniform_int_distribution<std::size_t> size(1, 5);
     const double margin = 1e-3;
     for (int attempt = 0; attempt < 200; ++attempt) {
@@ -68,10 +64,10 @@ Problem random_problem(std::mt19937_64& rng, Activation f, Loss loss, double lam
             layer.W = random_matrix(rng, n_out, n_in, 1.0 / std::sqrt(double(n_in)));
             layer.b = xt::view(random_matrix(rng, 1, n_out, 0.5), 0, xt::all());
             layer.activation = f;
-            if (last && loss == Loss::softmax_ce) layer.activation = Activation::identity;
-            if (last && loss == Loss::bce) layer.activation = depth % 2 ? Activation::identity : Activation::sigmoid;
-            if (depth % 2 == 0 && f == Activation::leaky_relu) layer.alpha = 0.2;  // a non-default alpha too
-            if (depth % 2 == 0 && f == Activation::elu) layer.alpha = 1.5;
+            if (last && loss == Loss::softmax_ce) layer.activation = ActivationKind::identity;
+            if (last && loss == Loss::bce) layer.activation = depth % 2 ? ActivationKind::identity : ActivationKind::sigmoid;
+            if (depth % 2 == 0 && f == ActivationKind::leaky_relu) layer.alpha = 0.2;  // a non-default alpha too
+            if (depth % 2 == 0 && f == ActivationKind::elu) layer.alpha = 1.5;
             p.net.layers.push_back(layer);
             n_in = n_out;
         }
@@ -79,7 +75,7 @@ Problem random_problem(std::mt19937_64& rng, Activation f, Loss loss, double lam
         const BackpropResult<double> r = delta_backprop(p.net, p.X, p.Y, loss, lambda);
         bool clear = true;
         for (std::size_t l = 0; l < depth; ++l) {
-            if (!has_kink(p.net.layers[l].activation)) continue;
+            if (!kinked(p.net.layers[l].activation)) continue;
             for (double z : r.layers[l].z) clear = clear && std::abs(z) >= margin;
         }
         if (clear) return p;
@@ -137,7 +133,7 @@ std::size_t check_against_finite_differences(Problem& p) {
 
 TEST(DeltaGradcheck, EveryActivationEveryLossWithAndWithoutL2) {
     std::mt19937_64 rng(20240921);
-    for (Activation f : all_activations) {
+    for (ActivationKind f : all_activations) {
         for (Loss loss : all_losses) {
             for (double lambda : {0.0, 0.7}) {
                 for (std::size_t depth = 1; depth <= 4; ++depth) {
@@ -155,7 +151,7 @@ TEST(DeltaGradcheck, EveryActivationEveryLossWithAndWithoutL2) {
 // softmax_ce with targets whose rows do not sum to 1 (δ = (p Σy − y)/m is then the exact gradient).
 TEST(DeltaGradcheck, SoftmaxCrossEntropyWithUnnormalisedTargets) {
     std::mt19937_64 rng(7);
-    Problem p = random_problem(rng, Activation::tanh, Loss::softmax_ce, 0.0, 2);
+    Problem p = random_problem(rng, ActivationKind::tanh, Loss::softmax_ce, 0.0, 2);
     for (double& y : p.Y) y *= 1.7;
     EXPECT_GT(check_against_finite_differences(p), 0u);
 }
@@ -179,7 +175,7 @@ void expect_close(const Array<float>& f, const Array<double>& d, const char* wha
 
 TEST(DeltaPrecision, FloatAgreesWithDouble) {
     std::mt19937_64 rng(99);
-    for (Activation f : all_activations) {
+    for (ActivationKind f : all_activations) {
         for (Loss loss : all_losses) {
             SCOPED_TRACE(std::string(activation_name(f)) + " / " + loss_name(loss));
             Problem p = random_problem(rng, f, loss, 0.3, 3);
@@ -214,7 +210,7 @@ void expect_sgd_matches(const MlpParams<double>& before, const MlpParams<double>
 TEST(DeltaSgd, StepEqualsWeightsMinusLearningRateTimesGradient) {
     std::mt19937_64 rng(5);
     const double lr = 0.3;
-    for (Activation f : all_activations) {
+    for (ActivationKind f : all_activations) {
         for (Loss loss : all_losses) {
             for (double lambda : {0.0, 0.5}) {
                 SCOPED_TRACE(std::string(activation_name(f)) + " / " + loss_name(loss) + " / lambda " +
@@ -237,7 +233,7 @@ TEST(DeltaSgd, StepEqualsWeightsMinusLearningRateTimesGradient) {
 
 TEST(DeltaSgd, ReusesBuffersAndFollowsABatchSizeChange) {
     std::mt19937_64 rng(11);
-    Problem p = random_problem(rng, Activation::sigmoid, Loss::softmax_ce, 0.1, 3);
+    Problem p = random_problem(rng, ActivationKind::sigmoid, Loss::softmax_ce, 0.1, 3);
     SgdWorkspace<double> ws;
     delta_sgd_step(p.net, p.X, p.Y, p.loss, 0.1, p.lambda, ws);
     std::vector<const double*> buffers;
@@ -264,7 +260,7 @@ TEST(DeltaSgd, ReusesBuffersAndFollowsABatchSizeChange) {
 
 TEST(DeltaSgd, TrainingLowersTheLoss) {
     std::mt19937_64 rng(3);
-    Problem p = random_problem(rng, Activation::tanh, Loss::mse_half, 0.0, 2);
+    Problem p = random_problem(rng, ActivationKind::tanh, Loss::mse_half, 0.0, 2);
     SgdWorkspace<double> ws;
     const double first = delta_sgd_step(p.net, p.X, p.Y, p.loss, 0.05, 0.0, ws);
     double last = first;

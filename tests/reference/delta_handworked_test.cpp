@@ -19,12 +19,12 @@ Array<T> mat(std::initializer_list<std::initializer_list<T>> rows) { return Arra
 template <class T = double>
 Array<T> vec(std::initializer_list<T> values) { return Array<T>(values); }
 
-LayerParams<double> layer(Array<double> W, Array<double> b, Activation f) { return {std::move(W), std::move(b), f, {}}; }
+LayerParams<double> layer(Array<double> W, Array<double> b, ActivationKind f) { return {std::move(W), std::move(b), f, {}}; }
 
 // x → z1 = w1 x + b1 → a1 = σ(z1) → z2 = w2 a1 + b2 → a2 = σ(z2), loss ½(a2 − y)².
 TEST(DeltaHandworked, OneOneOneSigmoidNetFollowsTheNotes) {
     const double x = 0.5, w1 = 0.3, b1 = -0.1, w2 = -0.8, b2 = 0.2, y = 1.0;
-    MlpParams<double> net{{layer(mat({{w1}}), vec({b1}), Activation::sigmoid), layer(mat({{w2}}), vec({b2}), Activation::sigmoid)}};
+    MlpParams<double> net{{layer(mat({{w1}}), vec({b1}), ActivationKind::sigmoid), layer(mat({{w2}}), vec({b2}), ActivationKind::sigmoid)}};
     const BackpropResult<double> r = delta_backprop<double>(net, mat({{x}}), mat({{y}}), Loss::mse_half);
 
     const double z1 = w1 * x + b1, a1 = sigma(z1), z2 = w2 * a1 + b2, a2 = sigma(z2);
@@ -51,7 +51,7 @@ TEST(DeltaHandworked, OneOneOneSigmoidNetFollowsTheNotes) {
 
 // One identity layer W = [1, 2], b = 0.5 on the batch X = I₂ (two samples as rows): ŷ = [1.5, 2.5], y = [0, 1].
 TEST(DeltaHandworked, BatchFactorsOfBothMeanSquaredErrors) {
-    MlpParams<double> net{{layer(mat({{1.0, 2.0}}), vec({0.5}), Activation::identity)}};
+    MlpParams<double> net{{layer(mat({{1.0, 2.0}}), vec({0.5}), ActivationKind::identity)}};
     const Array<double> X = mat({{1.0, 0.0}, {0.0, 1.0}}), Y = mat({{0.0}, {1.0}});
 
     // mse: mean of (ŷ − y)² over m·n = 2 elements = (1.5² + 1.5²)/2; δ = 2(ŷ − y)/(m·n) = 1.5.
@@ -73,7 +73,7 @@ TEST(DeltaHandworked, BatchFactorsOfBothMeanSquaredErrors) {
 
 // z = [0, ln 2, 0] gives softmax = [¼, ½, ¼]; with y = e₂: loss = ln 2, δ = [¼, −½, ¼], ΔW = δ^T x.
 TEST(DeltaHandworked, SoftmaxCrossEntropy) {
-    MlpParams<double> net{{layer(xt::zeros<double>({3, 2}), vec({0.0, std::log(2.0), 0.0}), Activation::identity)}};
+    MlpParams<double> net{{layer(xt::zeros<double>({3, 2}), vec({0.0, std::log(2.0), 0.0}), ActivationKind::identity)}};
     const BackpropResult<double> r = delta_backprop<double>(net, mat({{1.0, 2.0}}), mat({{0.0, 1.0, 0.0}}), Loss::softmax_ce);
     EXPECT_NEAR(r.loss, std::log(2.0), 1e-15);
     EXPECT_NEAR(r.layers[0].a(0, 1), 0.5, 1e-15);
@@ -88,7 +88,7 @@ TEST(DeltaHandworked, SoftmaxCrossEntropy) {
 
 // z = 0 for both samples, p = ½, y = [1, 0]: loss = ln 2, δ = (p − y)/(m·n) = [−¼, ¼].
 TEST(DeltaHandworked, BinaryCrossEntropy) {
-    MlpParams<double> net{{layer(mat({{0.0}}), vec({0.0}), Activation::sigmoid)}};
+    MlpParams<double> net{{layer(mat({{0.0}}), vec({0.0}), ActivationKind::sigmoid)}};
     const BackpropResult<double> r = delta_backprop<double>(net, mat({{3.0}, {-1.0}}), mat({{1.0}, {0.0}}), Loss::bce);
     EXPECT_NEAR(r.loss, std::log(2.0), 1e-15);
     EXPECT_DOUBLE_EQ(r.layers[0].delta(0, 0), -0.25);
@@ -99,8 +99,8 @@ TEST(DeltaHandworked, BinaryCrossEntropy) {
 
 // 1-2-1 with a relu hidden layer: one hidden unit active, one not, so only the active one gets a gradient.
 TEST(DeltaHandworked, ReluBlocksTheInactiveUnit) {
-    MlpParams<double> net{{layer(mat({{1.0}, {-1.0}}), vec({0.0, 0.0}), Activation::relu),
-                           layer(mat({{2.0, 3.0}}), vec({0.0}), Activation::identity)}};
+    MlpParams<double> net{{layer(mat({{1.0}, {-1.0}}), vec({0.0, 0.0}), ActivationKind::relu),
+                           layer(mat({{2.0, 3.0}}), vec({0.0}), ActivationKind::identity)}};
     const BackpropResult<double> r = delta_backprop<double>(net, mat({{2.0}}), mat({{1.0}}), Loss::mse_half);
     // z1 = [2, −2], a1 = [2, 0], ŷ = 4, δ(2) = 3, δ(1) = [2·3·1, 3·3·0] = [6, 0], ΔW(1) = δ(1)^T x = [12, 0].
     EXPECT_DOUBLE_EQ(r.loss, 4.5);
@@ -115,8 +115,8 @@ TEST(DeltaHandworked, ReluBlocksTheInactiveUnit) {
 
 // The L2 penalty λ/(2m) Σ‖W‖² adds (λ/m) W to ΔW only: biases and deltas are untouched.
 TEST(DeltaHandworked, L2PenaltyOnWeightsOnly) {
-    MlpParams<double> net{{layer(mat({{0.5, -1.0}, {2.0, 0.25}}), vec({0.1, -0.2}), Activation::tanh),
-                           layer(mat({{1.5, -0.5}}), vec({0.3}), Activation::identity)}};
+    MlpParams<double> net{{layer(mat({{0.5, -1.0}, {2.0, 0.25}}), vec({0.1, -0.2}), ActivationKind::tanh),
+                           layer(mat({{1.5, -0.5}}), vec({0.3}), ActivationKind::identity)}};
     const Array<double> X = mat({{0.2, -0.4}, {1.0, 0.5}, {-0.3, 0.8}}), Y = mat({{0.1}, {-0.2}, {0.4}});
     const double lambda = 0.6, m = 3;
     const BackpropResult<double> plain = delta_backprop(net, X, Y, Loss::mse_half, 0.0);
@@ -137,23 +137,23 @@ TEST(DeltaHandworked, L2PenaltyOnWeightsOnly) {
 
 // Large logits: the log-sum-exp / log1p forms stay finite and exact where a naive formula gives inf or NaN.
 TEST(DeltaHandworked, LossesStayFiniteForLargeLogits) {
-    MlpParams<double> ce{{layer(xt::zeros<double>({2, 1}), vec({1000.0, 0.0}), Activation::identity)}};
+    MlpParams<double> ce{{layer(xt::zeros<double>({2, 1}), vec({1000.0, 0.0}), ActivationKind::identity)}};
     const BackpropResult<double> r = delta_backprop<double>(ce, mat({{1.0}}), mat({{0.0, 1.0}}), Loss::softmax_ce);
     EXPECT_DOUBLE_EQ(r.loss, 1000.0);  // −log softmax₂ = logsumexp − 0 = 1000 + log(1 + e^{−1000})
     EXPECT_DOUBLE_EQ(r.layers[0].delta(0, 0), 1.0);
     EXPECT_DOUBLE_EQ(r.layers[0].delta(0, 1), -1.0);
 
-    MlpParams<float> bce{{{mat<float>({{0.0f}}), vec<float>({-800.0f}), Activation::identity, {}}}};
+    MlpParams<float> bce{{{mat<float>({{0.0f}}), vec<float>({-800.0f}), ActivationKind::identity, {}}}};
     const BackpropResult<float> b = delta_backprop<float>(bce, mat<float>({{1.0f}}), mat<float>({{1.0f}}), Loss::bce);
     EXPECT_FLOAT_EQ(b.loss, 800.0f);  // −log σ(−800) = 800 + log1p(e^{−800})
     EXPECT_FLOAT_EQ(b.layers[0].delta(0, 0), -1.0f);
     EXPECT_FLOAT_EQ(b.layers[0].a(0, 0), 0.0f);
 
     const Array<float> z = vec<float>({-1000.0f, 1000.0f});
-    const Array<float> s = activate(Activation::sigmoid, z, 0.0f);
+    const Array<float> s = activate(ActivationKind::sigmoid, z, 0.0f);
     EXPECT_EQ(s(0), 0.0f);
     EXPECT_EQ(s(1), 1.0f);
-    const Array<float> sp = activate(Activation::softplus, z, 0.0f);
+    const Array<float> sp = activate(ActivationKind::softplus, z, 0.0f);
     EXPECT_EQ(sp(0), 0.0f);
     EXPECT_EQ(sp(1), 1000.0f);
 }
