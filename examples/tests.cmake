@@ -1,6 +1,6 @@
 
-# ---- train (the main program): smoke run, bad options, --resume matching an uninterrupted run, diagnostics, and
-# SGD updated inside backward matching backward-then-step ----
+# ---- train (the main program): smoke run, IDX data, bad options, --resume matching an uninterrupted run,
+# diagnostics, and SGD updated inside backward matching backward-then-step ----
 if(TARGET train)
   # The checks as one small script in the build folder: train_test.sh <train> <folder> smoke|bad|resume.
   file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh [=[
@@ -15,7 +15,24 @@ smoke)
   tail -n 1 "$dir/log" | grep -Eq '^test accuracy: 0\.[0-9]{4}$' || { echo "FAIL: no final 'test accuracy:' line"; exit 1; }
   for f in checkpoint.safetensors checkpoint-epoch-001.safetensors metrics.csv confusion_matrix.csv; do
     test -f "$dir/out/$f" || { echo "FAIL: $f was not written"; exit 1; }
-  done ;;
+  done
+  grep -q '^9 Ankle boot ' "$dir/log" || { echo "FAIL: the confusion matrix lacks Fashion-MNIST's class names"; exit 1; } ;;
+idx)
+  # --data idx on six 2x2 images of classes 0..2 (written here): the confusion matrix labels each row with the
+  # class index once ("1", not "1 1"): a header of the 3 column indices, then rows of an index and 3 counts.
+  set -e
+  printf '\000\000\010\003\000\000\000\006\000\000\000\002\000\000\000\002' > "$dir/images"
+  printf '\377\000\000\000\000\377\000\000\000\000\377\000\377\020\000\000\020\377\000\000\000\020\377\000' >> "$dir/images"
+  printf '\000\000\010\001\000\000\000\006\000\001\002\000\001\002' > "$dir/labels"
+  "$train" --data idx --train-images "$dir/images" --train-labels "$dir/labels" --test-images "$dir/images" \
+    --test-labels "$dir/labels" --spec 4-5-3:tanh --epochs 1 --batch 2 --out "$dir/out" > "$dir/log"
+  cat "$dir/log"
+  awk '/^confusion matrix/ { on = 1; next }
+       on && NF == 0 { exit }
+       on && ++n == 1 { if ($0 !~ /^ +0 +1 +2$/) { print "FAIL: header " $0; bad = 1 } next }
+       on { if (NF != 4 || $1 != n - 2) { print "FAIL: row " $0; bad = 1 } }
+       END { exit bad || n != 4 }' "$dir/log"
+  head -1 "$dir/out/confusion_matrix.csv" | grep -qx 'true\\predicted,0,1,2' ;;
 bad)
   # Each bad invocation: exit code 2 and a one-line message naming the problem.
   check() {
@@ -71,7 +88,7 @@ sgd_in_backward)
   } END { exit bad || rows != 2 }' ;;
 esac
 ]=])
-  foreach(check smoke bad resume diagnostics sgd_in_backward)
+  foreach(check smoke idx bad resume diagnostics sgd_in_backward)
     add_test(NAME examples.train.${check}
       COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
               ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})

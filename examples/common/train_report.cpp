@@ -48,13 +48,23 @@ void plot_history(const std::string& dir, const std::vector<EpochRecord>& histor
                        dir + "/accuracy.png");
 }
 
+namespace {
+
+// "3", or "Dress" when the classes have names.
+std::string class_label(const std::vector<std::string>& names, std::size_t c) {
+    return names.empty() ? std::to_string(c) : names[c];
+}
+
+}  // namespace
+
 std::string confusion_text(const Evaluation& e, const std::vector<std::string>& names) {
+    const std::size_t classes = e.confusion.size();
     std::ostringstream out;
     out << "confusion matrix (rows: true class, columns: predicted)\n" << std::string(14, ' ');
-    for (std::size_t c = 0; c < names.size(); ++c) out << format("%6.0f", static_cast<double>(c));
+    for (std::size_t c = 0; c < classes; ++c) out << format("%6.0f", static_cast<double>(c));
     out << '\n';
-    for (std::size_t t = 0; t < names.size(); ++t) {
-        std::string label = std::to_string(t) + " " + names[t];
+    for (std::size_t t = 0; t < classes; ++t) {
+        std::string label = names.empty() ? std::to_string(t) : std::to_string(t) + " " + names[t];
         label.resize(14, ' ');
         out << label;
         for (std::size_t v : e.confusion[t]) out << format("%6.0f", static_cast<double>(v));
@@ -64,12 +74,13 @@ std::string confusion_text(const Evaluation& e, const std::vector<std::string>& 
 }
 
 void write_confusion_csv(const std::string& path, const Evaluation& e, const std::vector<std::string>& names) {
+    const std::size_t classes = e.confusion.size();
     std::ostringstream out;
     out << "true\\predicted";
-    for (const auto& n : names) out << ',' << n;
+    for (std::size_t c = 0; c < classes; ++c) out << ',' << class_label(names, c);
     out << '\n';
-    for (std::size_t t = 0; t < names.size(); ++t) {
-        out << names[t];
+    for (std::size_t t = 0; t < classes; ++t) {
+        out << class_label(names, t);
         for (std::size_t v : e.confusion[t]) out << ',' << v;
         out << '\n';
     }

@@ -34,7 +34,10 @@ std::string format(const char* fmt, double a);
 void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& history);
 /// loss.png and accuracy.png in `dir` (gnuplot).
 void plot_history(const std::string& dir, const std::vector<EpochRecord>& history);
+/// The confusion matrix as a table: a row per true class, labelled with its index and, when `names` is not empty,
+/// its name ("0 T-shirt/top"); a column per predicted class index.
 std::string confusion_text(const Evaluation& e, const std::vector<std::string>& names);
+/// The confusion matrix as CSV, classes named by `names` or, when it is empty, by their indices.
 void write_confusion_csv(const std::string& path, const Evaluation& e, const std::vector<std::string>& names);
 
 }  // namespace dg::examples
