@@ -1,9 +1,9 @@
 // Adagrad: checks and the update loop (torch.optim.Adagrad, single-tensor path).
 #include "nn/optim/adagrad.hpp"
 
+#include <algorithm>
 #include <cmath>
 
-#include "autograd/engine.hpp"
 #include "autograd/kernels/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
@@ -20,40 +20,29 @@ void AdagradOptions::validate() const {
 }
 
 template <class T>
-Adagrad<T>::Adagrad(std::vector<Tensor<T>> params, AdagradOptions options)
-    : GroupedOptimizer<T, AdagradOptions>("Adagrad", std::move(params), options) {}
-
-template <class T>
 std::vector<std::string> Adagrad<T>::state_keys(std::size_t) const {
     return {"sum"};
 }
 
 template <class T>
 void Adagrad<T>::step() {
-    NoGradGuard no_grad;
-    for (std::size_t g = 0; g < this->params_.size(); ++g) {
-        const AdagradOptions& o = this->options_[g];
+    this->update_each([](const AdagradOptions& o, detail::ParamView<T> param, auto& state) {
+        T* sum = state.buffers[0].data();
+        if (state.step == 1) std::fill(sum, sum + param.n, T(o.initial_accumulator_value()));  // where "sum" starts
         const T eps = T(o.eps()), wd = T(o.weight_decay());
-        for (std::size_t i = 0; i < this->params_[g].size(); ++i) {
-            Tensor<T>& p = this->params_[g][i];
-            if (!p.has_grad()) continue;
-            auto [w, grad, n] = detail::param_and_grad(p, this->name());
-            auto& s = this->states_[g][i];
-            if (s.step == 0) this->init_state(s, p, g, T(o.initial_accumulator_value()));
-            const std::int64_t t = ++s.step;
-            // clr = lr / (1 + (t - 1)*lr_decay), in double as PyTorch's Python float
-            const T clr = T(o.lr() / (1.0 + double(t - 1) * o.lr_decay()));
-            T* sum = s.buffers[0].data();
-            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
-                for (std::size_t k = lo; k < hi; ++k) {
-                    // d = g + wd*w;  sum = sum + d^2;  w = w - clr * d / (sqrt(sum) + eps)
-                    const T d = grad[k] + wd * w[k];
-                    sum[k] += d * d;
-                    w[k] -= clr * (d / (std::sqrt(sum[k]) + eps));
-                }
-            });
-        }
-    }
+        // clr = lr / (1 + (t - 1)*lr_decay), in double as PyTorch's Python float
+        const T clr = T(o.lr() / (1.0 + double(state.step - 1) * o.lr_decay()));
+        T* w = param.w;
+        const T* grad = param.grad;
+        parallel::for_range(param.n, [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t k = lo; k < hi; ++k) {
+                // d = g + wd*w;  sum = sum + d^2;  w = w - clr * d / (sqrt(sum) + eps)
+                const T d = grad[k] + wd * w[k];
+                sum[k] += d * d;
+                w[k] -= clr * (d / (std::sqrt(sum[k]) + eps));
+            }
+        });
+    });
 }
 
 template class Adagrad<float>;

@@ -22,7 +22,8 @@ public:
 template <class T>
 class Adagrad : public GroupedOptimizer<T, AdagradOptions> {
 public:
-    explicit Adagrad(std::vector<Tensor<T>> params, AdagradOptions options = AdagradOptions());
+    explicit Adagrad(std::vector<Tensor<T>> params, AdagradOptions options = AdagradOptions())
+        : GroupedOptimizer<T, AdagradOptions>("Adagrad", std::move(params), options) {}
     void step() override;
 
 protected:

@@ -1,15 +1,18 @@
-// The raw-array view an update loop works on: the parameter's value (mutable, under NoGradGuard) and its
-// gradient as flat pointers. Internal to the optimizers.
+// The raw-array view an update loop works on (the parameter's value, mutable under NoGradGuard, and its gradient as
+// flat pointers) and the loop over the parameters that the stateful optimizers share. Internal to the optimizers.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
 #include "autograd/array/errors.hpp"
+#include "autograd/engine.hpp"
 #include "autograd/tensor.hpp"
+#include "nn/optim/optimizer.hpp"
 
 namespace dg::optim::detail {
 
+/// A parameter's values and gradient as flat arrays.
 template <class T>
 struct ParamView {
     T* w;           // the parameter's values, changed in place
@@ -30,3 +33,23 @@ ParamView<T> param_and_grad(Tensor<T>& p, const std::string& who) {
 }
 
 }  // namespace dg::optim::detail
+
+namespace dg::optim {
+
+template <class T, class Options>
+template <class Update>
+void GroupedOptimizer<T, Options>::update_each(const Update& update) {
+    NoGradGuard no_grad;
+    for (std::size_t g = 0; g < this->params_.size(); ++g)
+        for (std::size_t i = 0; i < this->params_[g].size(); ++i) {
+            Tensor<T>& p = this->params_[g][i];
+            if (!p.has_grad()) continue;
+            const detail::ParamView<T> view = detail::param_and_grad(p, this->name());
+            auto& state = this->states_[g][i];
+            if (state.step == 0) this->init_state(state, p, g);
+            ++state.step;
+            update(options_[g], view, state);
+        }
+}
+
+}  // namespace dg::optim

@@ -68,13 +68,13 @@ void Optimizer<T>::append_group(std::vector<Tensor<T>> params) {
 }
 
 template <class T>
-void Optimizer<T>::init_state(ParamState& state, const Tensor<T>& param, std::size_t group, T fill) const {
+void Optimizer<T>::init_state(ParamState& state, const Tensor<T>& param, std::size_t group) const {
     const std::size_t count = state_keys(group).size();
     state.buffers.clear();
     state.buffers.reserve(count);
     for (std::size_t k = 0; k < count; ++k) {
         Array<T> buffer = Array<T>::from_shape(param.shape());
-        buffer.fill(fill);
+        buffer.fill(T(0));
         state.buffers.push_back(std::move(buffer));
     }
 }

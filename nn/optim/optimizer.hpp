@@ -91,8 +91,8 @@ protected:
     void append_group(std::vector<Tensor<T>> params);
     /// The names of the buffers a parameter of `group` carries, in the order of ParamState::buffers.
     virtual std::vector<std::string> state_keys(std::size_t group) const = 0;
-    /// Allocates a parameter's buffers (zeros of the parameter's shape, or `fill`) on its first step.
-    void init_state(ParamState& state, const Tensor<T>& param, std::size_t group, T fill = T(0)) const;
+    /// Allocates a parameter's buffers (zeros of the parameter's shape) on its first step.
+    void init_state(ParamState& state, const Tensor<T>& param, std::size_t group) const;
 
     std::vector<std::vector<Tensor<T>>> params_;
     std::vector<std::vector<ParamState>> states_;
@@ -131,6 +131,13 @@ protected:
         : Optimizer<T>(std::move(name)), defaults_(defaults) {
         add_param_group(std::move(params), defaults);
     }
+
+    /// The loop of a stateful step() (Adam, RMSProp, Adagrad), under NoGradGuard: for each parameter of each group
+    /// that has a gradient, allocates its buffers on its first step, counts the step, then calls
+    /// update(options, view, state) with the group's options, the parameter's value and gradient as flat arrays
+    /// (detail::ParamView) and its state (state.step is the step being taken: 1 on the first). Defined in kernel.hpp.
+    template <class Update>
+    void update_each(const Update& update);
 
     std::vector<Options> options_;
 

@@ -3,7 +3,6 @@
 
 #include <cmath>
 
-#include "autograd/engine.hpp"
 #include "autograd/kernels/parallel.hpp"
 #include "nn/optim/check.hpp"
 #include "nn/optim/kernel.hpp"
@@ -20,10 +19,6 @@ void RMSPropOptions::validate() const {
 }
 
 template <class T>
-RMSProp<T>::RMSProp(std::vector<Tensor<T>> params, RMSPropOptions options)
-    : GroupedOptimizer<T, RMSPropOptions>("RMSProp", std::move(params), options) {}
-
-template <class T>
 std::vector<std::string> RMSProp<T>::state_keys(std::size_t group) const {
     const RMSPropOptions& o = this->options_[group];
     std::vector<std::string> keys{"square_avg"};
@@ -34,47 +29,39 @@ std::vector<std::string> RMSProp<T>::state_keys(std::size_t group) const {
 
 template <class T>
 void RMSProp<T>::step() {
-    NoGradGuard no_grad;
-    for (std::size_t g = 0; g < this->params_.size(); ++g) {
-        const RMSPropOptions& o = this->options_[g];
+    this->update_each([](const RMSPropOptions& o, detail::ParamView<T> param, auto& state) {
         const T lr = T(o.lr()), alpha = T(o.alpha()), one_minus_alpha = T(1.0 - o.alpha());
         const T eps = T(o.eps()), wd = T(o.weight_decay()), mu = T(o.momentum());
         const bool use_momentum = o.momentum() > 0.0, centered = o.centered();
-        for (std::size_t i = 0; i < this->params_[g].size(); ++i) {
-            Tensor<T>& p = this->params_[g][i];
-            if (!p.has_grad()) continue;
-            auto [w, grad, n] = detail::param_and_grad(p, this->name());
-            auto& s = this->states_[g][i];
-            if (s.step == 0) this->init_state(s, p, g);
-            ++s.step;
-            T* sq = s.buffers[0].data();
-            T* buf = use_momentum ? s.buffers[1].data() : nullptr;
-            T* gavg = centered ? s.buffers[use_momentum ? 2 : 1].data() : nullptr;
-            parallel::for_range(n, [&, w = w, grad = grad](std::size_t lo, std::size_t hi) {
-                for (std::size_t k = lo; k < hi; ++k) {
-                    // d = g + wd*w;  sq = alpha*sq + (1 - alpha)*d^2
-                    // (centered) ga = alpha*ga + (1 - alpha)*d;  avg = sqrt(sq - ga^2) + eps
-                    // (otherwise) avg = sqrt(sq) + eps
-                    // (momentum) b = mu*b + d/avg;  w = w - lr*b      (otherwise) w = w - lr*d/avg
-                    const T d = grad[k] + wd * w[k];
-                    sq[k] = alpha * sq[k] + one_minus_alpha * d * d;
-                    T avg;
-                    if (centered) {
-                        gavg[k] = alpha * gavg[k] + one_minus_alpha * d;
-                        avg = std::sqrt(sq[k] - gavg[k] * gavg[k]) + eps;
-                    } else {
-                        avg = std::sqrt(sq[k]) + eps;
-                    }
-                    if (use_momentum) {
-                        buf[k] = mu * buf[k] + d / avg;
-                        w[k] -= lr * buf[k];
-                    } else {
-                        w[k] -= lr * (d / avg);
-                    }
+        T* sq = state.buffers[0].data();
+        T* buf = use_momentum ? state.buffers[1].data() : nullptr;
+        T* gavg = centered ? state.buffers[use_momentum ? 2 : 1].data() : nullptr;
+        T* w = param.w;
+        const T* grad = param.grad;
+        parallel::for_range(param.n, [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t k = lo; k < hi; ++k) {
+                // d = g + wd*w;  sq = alpha*sq + (1 - alpha)*d^2
+                // (centered) ga = alpha*ga + (1 - alpha)*d;  avg = sqrt(sq - ga^2) + eps
+                // (otherwise) avg = sqrt(sq) + eps
+                // (momentum) b = mu*b + d/avg;  w = w - lr*b      (otherwise) w = w - lr*d/avg
+                const T d = grad[k] + wd * w[k];
+                sq[k] = alpha * sq[k] + one_minus_alpha * d * d;
+                T avg;
+                if (centered) {
+                    gavg[k] = alpha * gavg[k] + one_minus_alpha * d;
+                    avg = std::sqrt(sq[k] - gavg[k] * gavg[k]) + eps;
+                } else {
+                    avg = std::sqrt(sq[k]) + eps;
                 }
-            });
-        }
-    }
+                if (use_momentum) {
+                    buf[k] = mu * buf[k] + d / avg;
+                    w[k] -= lr * buf[k];
+                } else {
+                    w[k] -= lr * (d / avg);
+                }
+            }
+        });
+    });
 }
 
 template class RMSProp<float>;

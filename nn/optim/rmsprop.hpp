@@ -25,7 +25,8 @@ public:
 template <class T>
 class RMSProp : public GroupedOptimizer<T, RMSPropOptions> {
 public:
-    explicit RMSProp(std::vector<Tensor<T>> params, RMSPropOptions options = RMSPropOptions());
+    explicit RMSProp(std::vector<Tensor<T>> params, RMSPropOptions options = RMSPropOptions())
+        : GroupedOptimizer<T, RMSPropOptions>("RMSProp", std::move(params), options) {}
     void step() override;
 
 protected:

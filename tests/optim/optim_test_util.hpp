@@ -75,4 +75,19 @@ std::pair<Tensor<T>, Tensor<T>> two_steps(Opt& opt, Tensor<T>& p) {
     return {after1, p.detach()};
 }
 
+/// Two steps of `opt` on p (which holds w0) against reference(w, g_first, g_second): the values one element takes
+/// after each step, written out in plain doubles.
+template <class T, class Opt, class Reference>
+void expect_two_steps(Opt& opt, Tensor<T>& p, const Reference& reference) {
+    const auto [s1, s2] = two_steps<T>(opt, p);
+    std::vector<double> e1, e2;
+    for (std::size_t k = 0; k < w0.size(); ++k) {
+        const std::pair<double, double> expected = reference(w0[k], g1[k], g2[k]);
+        e1.push_back(expected.first);
+        e2.push_back(expected.second);
+    }
+    EXPECT_TRUE(near(s1, e1));
+    EXPECT_TRUE(near(s2, e2));
+}
+
 }  // namespace dg::optim::test

@@ -52,19 +52,7 @@ template <class T>
 void check(const RMSPropOptions& options, const RMSPropHyper& h) {
     Tensor<T> p = param<T>(w0);
     RMSProp<T> opt({p}, options);
-    set_grad(p, g1);
-    opt.step();
-    Tensor<T> s1 = p.detach();
-    set_grad(p, g2);
-    opt.step();
-    std::vector<double> e1, e2;
-    for (std::size_t k = 0; k < 3; ++k) {
-        auto [a, b] = rmsprop_reference(w0[k], g1[k], g2[k], h);
-        e1.push_back(a);
-        e2.push_back(b);
-    }
-    EXPECT_TRUE(near(s1, e1));
-    EXPECT_TRUE(near(p, e2));
+    expect_two_steps<T>(opt, p, [&h](double w, double ga, double gb) { return rmsprop_reference(w, ga, gb, h); });
 }
 
 }  // namespace
