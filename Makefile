@@ -46,23 +46,31 @@ sanitize: deps
 	@cd $(SAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j$(JOBS) $(SAN_CTEST)
 
 # `make fuzz FUZZ_SECONDS=N`: builds the libFuzzer targets with clang (build-fuzz) and runs each for N seconds
-# on a scratch copy of its committed seed corpus; a crash leaves its input in build-fuzz/artifacts/<target>/.
+# on a scratch copy of its committed seeds and regression inputs; a crash, hang, leak or sanitizer report stops
+# it with exit 1 and leaves the input in build-fuzz/artifacts/<target>/. .ci/run calls it with FUZZ_SECONDS=30.
+# The targets are those listed in tests/fuzz/CMakeLists.txt (written to build-fuzz/fuzz/targets.txt at
+# configure time); FUZZ_TARGETS="idx csv" runs only some of them.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_idx fuzz_csv fuzz_safetensors fuzz_mlp_spec
+FUZZ_TARGETS ?=
+# The same unity build as the sanitizer pass: it keeps CI's clean fuzz build short.
+FUZZ_CMAKE_FLAGS ?= $(SAN_CMAKE_FLAGS)
+FUZZ_FLAGS := -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 fuzz:
 	@scripts/install-deps clang libclang-rt-14-dev
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Release -DDELTAGRAD_FUZZ=ON \
-	  -DBUILD_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_BENCHMARKS=OFF >/dev/null
-	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do \
-	  name=$${t#fuzz_}; corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus $(FUZZ_BUILD)/artifacts/$$name; \
-	  cp -n tests/fuzz/corpus/$$name/* $$corpus/ 2>/dev/null; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(SAN_ENV) $(FUZZ_BUILD)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name/ -print_final_stats=1 $$corpus \
-	    > $(FUZZ_BUILD)/$$name.log 2>&1; rc=$$?; \
-	  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)" $(FUZZ_BUILD)/$$name.log; \
-	  test $$rc -eq 0 || { tail -n 40 $(FUZZ_BUILD)/$$name.log; echo "fuzz: $$t FAILED (input in $(FUZZ_BUILD)/artifacts/$$name/)"; exit 1; }; \
+	  -DBUILD_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_BENCHMARKS=OFF $(FUZZ_CMAKE_FLAGS) >/dev/null
+	@names="$(or $(FUZZ_TARGETS),$$(cat $(FUZZ_BUILD)/fuzz/targets.txt))"; \
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $$(for n in $$names; do printf 'fuzz_%s ' $$n; done) || exit 1; \
+	for name in $$names; do \
+	  corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus $(FUZZ_BUILD)/artifacts/$$name; \
+	  cp -n tests/fuzz/corpus/$$name/* tests/fuzz/regressions/$$name/* $$corpus/ 2>/dev/null; \
+	  echo "fuzz: fuzz_$$name for $(FUZZ_SECONDS) s"; \
+	  $(SAN_ENV) $(FUZZ_BUILD)/bin/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name/ $$corpus > $(FUZZ_BUILD)/$$name.log 2>&1; rc=$$?; \
+	  grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)" \
+	    $(FUZZ_BUILD)/$$name.log; \
+	  test $$rc -eq 0 || { tail -n 40 $(FUZZ_BUILD)/$$name.log; \
+	    echo "fuzz: fuzz_$$name FAILED (input in $(FUZZ_BUILD)/artifacts/$$name/, log $(FUZZ_BUILD)/$$name.log)"; exit 1; }; \
 	done

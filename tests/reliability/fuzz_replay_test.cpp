@@ -71,6 +71,18 @@ TEST(FuzzReplay, SeedCorporaParseOrThrowDgError) {
     }
 }
 
+TEST(FuzzReplay, EveryTargetFolderIsReplayed) {
+    // A new fuzz target brings corpus/<name>/ and regressions/<name>/; without a line in `targets` above its
+    // inputs would silently never be replayed.
+    for (const char* kind : {"corpus", "regressions"})
+        for (const auto& e : fs::directory_iterator(fs::path(DG_SOURCE_DIR) / "tests" / "fuzz" / kind)) {
+            if (!e.is_directory()) continue;
+            const std::string name = e.path().filename().string();
+            EXPECT_TRUE(std::any_of(std::begin(targets), std::end(targets), [&](const Target& t) { return name == t.name; }))
+                << "tests/fuzz/" << kind << "/" << name << " has no entry in fuzz_replay_test.cpp's `targets`";
+        }
+}
+
 TEST(FuzzReplay, EntryPointsTakeEmptyAndTinyInputs) {
     const std::uint8_t zero[8] = {};
     for (const Target& t : targets)
