@@ -101,9 +101,11 @@ template <class T> Tensor<T> min(const Tensor<T>& x);
 template <class T> Tensor<T> min(const Tensor<T>& x, int axis, bool keepdim = false);
 
 // ---- linear algebra ------------------------------------------------------------------------------------
-/// The matrix product: [n,k]·[k,m] → [n,m]; [n,k]·[k] → [n].
+/// The matrix product, as NumPy's and PyTorch's matmul: [n,k]·[k,m] → [n,m]; [..., n,k]·[..., k,m] → [..., n,m]
+/// with the batch dims (all but the last two) broadcast; a 1-d left operand is a row [1,k] and a 1-d right one a
+/// column [k,1], whose extent the result drops ([n,k]·[k] → [n], [k]·[k] → []).
 template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
-/// op(a)·op(b) with op = transpose where the flag is set, through one GEMM call (no transposed copy).
+/// op(a)·op(b) with op = transpose where the flag is set, through one GEMM call (no transposed copy); 2-d only.
 template <class T> Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool transpose_a, bool transpose_b);
 /// The fully connected layer, PyTorch's convention: y = x·Wᵀ + b with x [batch, in], W [out, in], b [out].
 template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b);

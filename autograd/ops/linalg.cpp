@@ -1,5 +1,5 @@
-// Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it,
-// and the fused fully connected layer y = x·Wᵀ + b.
+// Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it (batched:
+// one GEMM per matrix of the batch), and the fused fully connected layer y = x·Wᵀ + b.
 #include "autograd/ops/op_util.hpp"
 
 namespace dg {
@@ -52,6 +52,77 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
                      });
 }
 
+namespace {
+
+/// The batch dims of a matrix operand: all but its last two.
+Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
+
+/// For each matrix of the broadcast batch `batch` (row-major), which matrix of an operand with batch dims `own`
+/// takes part in it: `own` is aligned with the trailing dims of `batch`, and its extents of 1 repeat.
+std::vector<std::size_t> matrix_indices(const Shape& own, const Shape& batch) {
+    std::size_t count = 1;
+    for (std::size_t e : batch) count *= e;
+    const std::size_t off = batch.size() - own.size();
+    std::vector<std::size_t> indices(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        std::size_t rest = i, index = 0, stride = 1;
+        for (std::size_t d = batch.size(); d-- > off;) {
+            const std::size_t coord = rest % batch[d];
+            rest /= batch[d];
+            if (own[d - off] != 1) index += coord * stride;
+            stride *= own[d - off];
+        }
+        indices[i] = index;
+    }
+    return indices;
+}
+
+template <class T>
+Tensor<T> batched_gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb);
+
+/// op(a)·op(b) for each matrix of the broadcast batch, one GEMM per matrix; at least one operand has batch dims.
+/// The caller has checked that the inner extents agree.
+template <class T>
+Tensor<T> bmm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+    const Shape sa = a.shape(), sb = b.shape();
+    Shape out = broadcast_shape(batch_of(sa), batch_of(sb), "matmul (batch dims)");
+    const std::vector<std::size_t> ia = matrix_indices(batch_of(sa), out), ib = matrix_indices(batch_of(sb), out);
+    const std::size_t ra = sa[sa.size() - 2], ca = sa.back(), rb = sb[sb.size() - 2], cb = sb.back();
+    const std::size_t m = ta ? ca : ra, k = ta ? ra : ca, n = tb ? rb : cb;
+    out.push_back(m);
+    out.push_back(n);
+    Array<T> c = Array<T>::from_shape(out);
+    for (std::size_t i = 0; i < ia.size(); ++i)
+        blas::gemm(ta, tb, m, n, k, T(1), a.value().data() + ia[i] * ra * ca, ca, b.value().data() + ib[i] * rb * cb,
+                   cb, T(0), c.data() + i * m * n, n);
+    // gemm's rule per matrix; gradients come back with the broadcast batch dims and the engine sums them to each
+    // operand's shape (sum_to).
+    return record<T>(std::move(c), {a, b},
+                     {"bmm", "grad_a = grad_out @ b^T; grad_b = a^T @ grad_out  (per matrix; sum_to over broadcast batch dims)"},
+                     [ta, tb](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         const Tensor<T>& A = in[0];
+                         const Tensor<T>& B = in[1];
+                         Tensor<T> ga, gb;
+                         if (A.requires_grad()) ga = ta ? batched_gemm(B, g, tb, true) : batched_gemm(g, B, false, !tb);
+                         if (B.requires_grad()) gb = tb ? batched_gemm(g, A, true, ta) : batched_gemm(A, g, !ta, false);
+                         return Grads<T>{ga, gb};
+                     });
+}
+
+/// op(a)·op(b) over the last two axes of operands of rank >= 2, batch dims broadcast. Two matrices are one gemm; a
+/// batch times one matrix (not transposed on the left) is one gemm too, the batch folded into the rows of a.
+template <class T>
+Tensor<T> batched_gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+    if (a.dim() == 2 && b.dim() == 2) return gemm(a, b, ta, tb);
+    if (b.dim() != 2 || ta) return bmm(a, b, ta, tb);
+    Shape s = a.shape();
+    const Tensor<T> c = gemm(reshape(a, Shape{a.numel() / s.back(), s.back()}), b, false, tb);
+    s.back() = c.shape()[1];
+    return reshape(c, s);
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     const std::size_t da = a.dim(), db = b.dim();
@@ -60,19 +131,22 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
         throw ShapeError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " do not align (" +
                          std::to_string(a.shape()[1]) + " != " + std::to_string(b.shape()[0]) + ")");
     if (da == 2 && db == 2) return gemm(a, b, false, false);
-    if (da == 0 || db == 0 || da > 2 || db > 2)
-        throw ShapeError("matmul: expected 1-d or 2-d operands, got shapes " + shape_str(a.shape()) + " and " +
-                         shape_str(b.shape()));
+    if (da == 0 || db == 0)
+        throw ShapeError("matmul: expected operands of at least 1 dimension, got shapes " + shape_str(a.shape()) +
+                         " and " + shape_str(b.shape()));
     // Vectors are matrices with one row (left) or one column (right); the result drops that dimension.
     const Tensor<T> a2 = da == 1 ? reshape(a, Shape{1, a.shape()[0]}) : a;
     const Tensor<T> b2 = db == 1 ? reshape(b, Shape{b.shape()[0], 1}) : b;
-    Shape out;
-    if (da == 2) out.push_back(a.shape()[0]);
-    if (db == 2) out.push_back(b.shape()[1]);
-    if (a2.shape()[1] != b2.shape()[0])
+    const Shape sa = a2.shape(), sb = b2.shape();
+    if (sa.back() != sb[sb.size() - 2])
         throw ShapeError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) + " do not align (" +
-                         std::to_string(a2.shape()[1]) + " != " + std::to_string(b2.shape()[0]) + ")");
-    return reshape(gemm(a2, b2, false, false), out);
+                         std::to_string(sa.back()) + " != " + std::to_string(sb[sb.size() - 2]) + ")");
+    const Tensor<T> c = batched_gemm(a2, b2, false, false);
+    if (da > 1 && db > 1) return c;
+    Shape out = c.shape();
+    if (db == 1) out.pop_back();                             // the column of a 1-d right operand
+    if (da == 1) out.erase(out.end() - (db == 1 ? 1 : 2));  // the row of a 1-d left operand
+    return reshape(c, out);
 }
 
 template <class T>

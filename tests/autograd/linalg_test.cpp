@@ -1,5 +1,6 @@
-// Linear algebra: matmul (matrix·matrix, matrix·vector, vector·matrix, vector·vector), gemm with all four
-// transpose flag combinations, linear with and without bias — values against loops, gradcheck, gradgradcheck.
+// Linear algebra: matmul (matrix·matrix, matrix·vector, vector·matrix, vector·vector, batched with broadcast batch
+// dims), gemm with all four transpose flag combinations, linear with and without bias — values against loops,
+// gradcheck, gradgradcheck, errors.
 #include <functional>
 #include <string>
 
@@ -7,6 +8,7 @@
 
 #include "autograd/ops.hpp"
 #include "support/allclose.hpp"
+#include "support/expect_throw.hpp"
 #include "support/gradcheck_assert.hpp"
 #include "support/random_tensor.hpp"
 
@@ -50,6 +52,83 @@ TEST(Linalg, MatmulGradcheckAllRankCombinations) {
         const Fn g = [](const std::vector<Tensord>& x) { return tanh(matmul(x[0], x[1])); };
         EXPECT_GRADGRADCHECK(g, dg::test::randn(sa, 5), dg::test::randn(sb, 6));
     }
+}
+
+TEST(Linalg, BatchedMatmulValuesByHand) {
+    // Two 2x2 matrices times one: [[1,2],[3,4]]·[[1,1],[0,1]] = [[1,3],[3,7]]; [[0,1],[1,0]]·B swaps B's rows.
+    const Tensord a({{{1.0, 2.0}, {3.0, 4.0}}, {{0.0, 1.0}, {1.0, 0.0}}});
+    const Tensord b({{1.0, 1.0}, {0.0, 1.0}});
+    EXPECT_TRUE(all_close(matmul(a, b), {2, 2, 2}, {1, 3, 3, 7, 0, 1, 1, 1}));
+    // One matrix times a batch of two: B·a[0] = [[4,6],[3,4]], B·a[1] = [[1,1],[1,0]].
+    EXPECT_TRUE(all_close(matmul(b, a), {2, 2, 2}, {4, 6, 3, 4, 1, 1, 1, 0}));
+    // Batch against batch, and vectors on either side of a batch.
+    EXPECT_TRUE(all_close(matmul(a, a), {2, 2, 2}, {7, 10, 15, 22, 1, 0, 0, 1}));
+    EXPECT_TRUE(all_close(matmul(a, Tensord({1.0, -1.0})), {2, 2}, {-1, -1, -1, 1}));
+    EXPECT_TRUE(all_close(matmul(Tensord({1.0, -1.0}), a), {2, 2}, {-2, -2, -1, 1}));
+}
+
+TEST(Linalg, BatchedMatmulBroadcastsBatchDimsLikeALoop) {
+    // [2,1,3,4]·[3,4,5] -> [2,3,3,5]: c[i,j] = a[i,0]·b[j].
+    const Tensord a = dg::test::randn({2, 1, 3, 4}, 40), b = dg::test::randn({3, 4, 5}, 41);
+    const Tensord c = matmul(a, b);
+    ASSERT_EQ(c.shape(), (Shape{2, 3, 3, 5}));
+    for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j) {
+            const Array<double> ai = xt::view(a.value(), i, 0), bj = xt::view(b.value(), j);
+            const Array<double> cij = xt::view(c.value(), i, j);
+            EXPECT_TRUE(all_close(cij, loop_matmul(ai, bj), 1e-13, 1e-12)) << i << ", " << j;
+        }
+}
+
+TEST(Linalg, BatchedMatmulGradcheckAndGradgradcheck) {
+    // Folded into one GEMM ([.., n, k]·[k, m]), one GEMM per matrix, broadcast batch dims on either or both sides,
+    // and 1-d operands against batches.
+    const Fn f = [](const std::vector<Tensord>& x) { return matmul(x[0], x[1]); };
+    const Fn g = [](const std::vector<Tensord>& x) { return tanh(matmul(x[0], x[1])); };
+    const std::vector<std::pair<Shape, Shape>> shapes = {
+        {{2, 3, 4}, {4, 5}},       {{2, 3, 4}, {2, 4, 5}}, {{3, 4}, {2, 4, 5}}, {{2, 1, 3, 4}, {3, 4, 2}},
+        {{1, 3, 4}, {2, 4, 2}},    {{4}, {2, 4, 5}},       {{2, 3, 4}, {4}},    {{2, 2, 3, 4}, {4, 2}}};
+    for (const auto& [sa, sb] : shapes) {
+        SCOPED_TRACE(shape_str(sa) + " x " + shape_str(sb));
+        EXPECT_GRADCHECK(f, dg::test::randn(sa, 42), dg::test::randn(sb, 43));
+        EXPECT_GRADGRADCHECK(f, dg::test::randn(sa, 44), dg::test::randn(sb, 45));
+        EXPECT_GRADGRADCHECK(g, dg::test::randn(sa, 46), dg::test::randn(sb, 47));
+    }
+}
+
+TEST(Linalg, BatchedMatmulGradientOfABroadcastOperandIsSummedOverTheBatch) {
+    // l = Σ a·b[i] over a batch of 3: dl/da = Σ_i 1·b[i]ᵀ = ones·(Σ_i b[i])ᵀ.
+    Tensord a = dg::test::randn({2, 4}, 48), b = dg::test::randn({3, 4, 5}, 49);
+    sum(matmul(a, b)).backward();
+    const Array<double> bsum = xt::sum(b.value(), {0}, immediate);  // [4, 5]
+    const Array<double> row = xt::sum(bsum, {1}, immediate);        // [4]
+    ASSERT_EQ(a.grad().shape(), (Shape{2, 4}));
+    for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t k = 0; k < 4; ++k) EXPECT_NEAR(a.grad().value()(i, k), row(k), 1e-13);
+    // db[i] = aᵀ·ones: each column is the column sums of a.
+    const Array<double> acol = xt::sum(a.value(), {0}, immediate);
+    for (std::size_t i = 0; i < 3; ++i)
+        for (std::size_t k = 0; k < 4; ++k) EXPECT_NEAR(b.grad().value()(i, k, 2), acol(k), 1e-13);
+}
+
+TEST(Linalg, MatmulRecordsGemmForMatricesAndOneGemmPerMatrixForBatches) {
+    const Tensord a = dg::test::randn({2, 3, 4}, 50), b = dg::test::randn({2, 4, 5}, 51);
+    EXPECT_STREQ(matmul(a, b).op(), "bmm");
+    EXPECT_STREQ(matmul(dg::test::randn({3, 4}, 52), dg::test::randn({4, 5}, 53)).op(), "matmul");
+    // A batch times one matrix is folded into a single GEMM between two reshapes.
+    const Tensord folded = matmul(a, dg::test::randn({4, 5}, 54));
+    EXPECT_STREQ(folded.op(), "reshape");
+    EXPECT_STREQ(folded.node()->inputs[0].op(), "matmul");
+}
+
+TEST(Linalg, BatchedMatmulErrorsNameTheShapes) {
+    EXPECT_THROW_MSG(matmul(dg::test::randn({2, 3, 4}, 1), dg::test::randn({2, 5, 2}, 2)), ShapeError, "matmul",
+                     "[2, 3, 4]", "[2, 5, 2]", "4 != 5");
+    EXPECT_THROW_MSG(matmul(dg::test::randn({2, 3, 4}, 1), dg::test::randn({3, 4, 2}, 2)), ShapeError,
+                     "matmul (batch dims)", "[2]", "[3]", "do not broadcast");
+    EXPECT_THROW_MSG(matmul(dg::test::randn({5}, 1), dg::test::randn({2, 4, 2}, 2)), ShapeError, "matmul", "[5]",
+                     "5 != 4");
+    EXPECT_THROW_MSG(matmul(Tensord::scalar(2.0), dg::test::randn({2, 2}, 2)), ShapeError, "matmul", "[]");
 }
 
 TEST(Linalg, GemmAllTransposeFlags) {
