@@ -4,6 +4,7 @@
 // trace); autograd/OPS.md lists them all, generated from those sources by scripts/op-index.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -112,27 +113,70 @@ template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, cons
 /// y = x·Wᵀ (no bias).
 template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w);
 
-// ---- shape -------------------------------------------------------------------------------------------
+// ---- shape (a negative axis counts from the end) -------------------------------------------------------
 /// The transpose of a 2-d tensor.
 template <class T> Tensor<T> transpose(const Tensor<T>& x);
 /// x with axes dim0 and dim1 swapped.
 template <class T> Tensor<T> transpose(const Tensor<T>& x, int dim0, int dim1);
+/// x with its axes in the order `dims`: y.shape[i] = x.shape[dims[i]] (ValueError unless dims is a permutation).
+template <class T> Tensor<T> permute(const Tensor<T>& x, const std::vector<int>& dims);
 /// The same elements in `shape` (row-major order).
 template <class T> Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
+/// x with a new axis of extent 1 at `axis` (in [-(x.dim()+1), x.dim()]); recorded as a reshape.
+template <class T> Tensor<T> unsqueeze(const Tensor<T>& x, int axis);
+/// x without its axes of extent 1; recorded as a reshape.
+template <class T> Tensor<T> squeeze(const Tensor<T>& x);
+/// x without `axis`, which must have extent 1 (ShapeError otherwise); recorded as a reshape.
+template <class T> Tensor<T> squeeze(const Tensor<T>& x, int axis);
 /// x repeated to `shape` (NumPy broadcasting).
 template <class T> Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
+
+// ---- joining and taking parts ----------------------------------------------------------------------------
 /// The tensors joined along `axis`.
 template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& xs, int axis = 0);
+/// The tensors (all of one shape) joined along a new axis `axis`: y[..., i, ...] = xs[i].
+template <class T> Tensor<T> stack(const std::vector<Tensor<T>>& xs, int axis = 0);
 /// The slice [start, start+length) of x along `axis`.
 template <class T> Tensor<T> narrow(const Tensor<T>& x, int axis, std::size_t start, std::size_t length);
+/// x[start:stop:step] along `axis`, as Python slices: negative bounds count from the end, bounds beyond the extent
+/// are clamped (an empty range gives an empty tensor); step >= 1 (ValueError otherwise).
+template <class T>
+Tensor<T> slice(const Tensor<T>& x, int axis, std::ptrdiff_t start, std::ptrdiff_t stop, std::ptrdiff_t step = 1);
+/// x cut along `axis` into consecutive parts of the given extents, which must add up to the axis's extent.
+template <class T>
+std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<std::size_t>& sizes, int axis = 0);
+/// x cut along `axis` into parts of extent `size`, the last one shorter when size does not divide the extent.
+template <class T> std::vector<Tensor<T>> split(const Tensor<T>& x, std::size_t size, int axis = 0);
+/// x cut along `axis` into at most n parts of extent ceil(extent / n) (torch.chunk: there may be fewer than n).
+template <class T> std::vector<Tensor<T>> chunk(const Tensor<T>& x, std::size_t n, int axis = 0);
+
+// ---- indexing (an index out of range is a ValueError naming the index and the extent) ------------------
+/// Integer indices with a shape, for gather and scatter_add: Indices{{0, 2}, {1, 1}} is a [2,2] index. A nested list
+/// cannot spell a column ({{0}, {2}} also reads as a 1-d list): make one from values and a shape,
+/// Indices(xt::adapt(values, Shape{n, 1})).
+using Indices = xt::xarray<std::size_t>;
+/// The slices of x at `indices` along `axis`, in that order: y[..., i, ...] = x[..., indices[i], ...].
+template <class T>
+Tensor<T> index_select(const Tensor<T>& x, int axis, const std::vector<std::size_t>& indices);
 /// Rows of x (along axis 0) at `indices`: y[i] = x[indices[i]] (an embedding lookup).
 template <class T> Tensor<T> index_select(const Tensor<T>& x, const std::vector<std::size_t>& indices);
+/// zeros(shape) with the slices of `src` along `axis` added at `indices` (index_select's adjoint).
+template <class T>
+Tensor<T> index_add(const Shape& shape, int axis, const std::vector<std::size_t>& indices, const Tensor<T>& src);
+/// zeros(shape) with the rows of `src` added at `indices` (index_add along axis 0).
+template <class T> Tensor<T> index_add(const Shape& shape, const std::vector<std::size_t>& indices, const Tensor<T>& src);
+/// torch.gather: y has index's shape and y[p] = x[p with its `axis` coordinate replaced by index[p]]; index has x's
+/// rank and, off the axis, extents no larger than x's.
+template <class T> Tensor<T> gather(const Tensor<T>& x, int axis, const Indices& index);
+/// zeros(shape) with src[p] added at (p with its `axis` coordinate replaced by index[p]); src has index's shape
+/// (gather's adjoint).
+template <class T> Tensor<T> scatter_add(const Shape& shape, int axis, const Indices& index, const Tensor<T>& src);
 /// y[i] = x[i, index[i]] for a 2-d x: one entry per row (the targets of a classifier).
 template <class T> Tensor<T> gather_rows(const Tensor<T>& x, const std::vector<std::size_t>& index);
-/// zeros(shape) with the rows of `src` added at `indices` (index_select's adjoint).
-template <class T> Tensor<T> index_add(const Shape& shape, const std::vector<std::size_t>& indices, const Tensor<T>& src);
 /// zeros(shape) with src[i] at (i, index[i]) (gather_rows's adjoint).
 template <class T> Tensor<T> scatter_rows(const Shape& shape, const std::vector<std::size_t>& index, const Tensor<T>& src);
+/// cond != 0 ? a : b elementwise, the three broadcast together; cond is a mask and gets no gradient.
+template <class T> Tensor<T> where(const Tensor<T>& cond, const Tensor<T>& a, const Tensor<T>& b);
 
 // ---- softmax family (numerically stable: the max is subtracted) ---------------------------------------
 /// e^x / Σ e^x along `axis`.

@@ -1,6 +1,8 @@
-// Helpers shared by the op files (internal): axis normalisation, constant masks, the gradient list type.
+// Helpers shared by the op files (internal): axis normalisation, constant masks, the gradient list type, and the
+// block copies under index_select and slice (take_along) and their adjoint (add_along).
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "autograd/ops.hpp"
@@ -19,6 +21,69 @@ inline std::size_t normalize_axis(int axis, std::size_t ndim, const char* op) {
         throw ValueError(std::string(op) + ": axis " + std::to_string(axis) + " out of range for a " +
                          std::to_string(ndim) + "-d tensor");
     return static_cast<std::size_t>(a);
+}
+
+/// Maps a possibly negative position for a new axis into [0, ndim] (unsqueeze, stack; -1 appends one); throws
+/// ValueError naming the op otherwise.
+inline std::size_t normalize_new_axis(int axis, std::size_t ndim, const char* op) {
+    const long n = static_cast<long>(ndim);
+    const long a = axis < 0 ? axis + n + 1 : axis;
+    if (a < 0 || a > n)
+        throw ValueError(std::string(op) + ": axis " + std::to_string(axis) + " out of range for a new axis of a " +
+                         std::to_string(ndim) + "-d tensor (expected " + std::to_string(-n - 1) + " to " +
+                         std::to_string(n) + ")");
+    return static_cast<std::size_t>(a);
+}
+
+/// The extents before `axis` multiplied (outer) and after it (inner): a row-major tensor is [outer, axis, inner].
+inline void split_at(const Shape& s, std::size_t axis, std::size_t& outer, std::size_t& inner) {
+    outer = 1;
+    inner = 1;
+    for (std::size_t i = 0; i < axis; ++i) outer *= s[i];
+    for (std::size_t i = axis + 1; i < s.size(); ++i) inner *= s[i];
+}
+
+/// Checks that `index`, found at `position` of the op's indices, is below `extent`, the length of `axis`; a
+/// ValueError naming the op, the index, its position and the extent otherwise.
+inline void check_index(const char* op, std::size_t index, std::size_t position, std::size_t axis,
+                        std::size_t extent) {
+    if (index >= extent)
+        throw ValueError(std::string(op) + ": index " + std::to_string(index) + " at position " +
+                         std::to_string(position) + " out of range for axis " + std::to_string(axis) +
+                         " of extent " + std::to_string(extent));
+}
+
+/// y[o, i, :] = x[o, picks[i], :], x seen as [outer, extent, inner] around `axis`: the slices of x at `picks` along
+/// the axis, in that order (index_select, slice). The picks must be in range.
+template <class T>
+Array<T> take_along(const Array<T>& x, std::size_t axis, const std::vector<std::size_t>& picks) {
+    Shape out = shape_of(x);
+    std::size_t outer, inner;
+    split_at(out, axis, outer, inner);
+    const std::size_t extent = out[axis], n = picks.size();
+    out[axis] = n;
+    Array<T> y = Array<T>::from_shape(out);
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t i = 0; i < n; ++i)
+            std::copy_n(x.data() + (o * extent + picks[i]) * inner, inner, y.data() + (o * n + i) * inner);
+    return y;
+}
+
+/// zeros(shape) with y[o, picks[i], :] += src[o, i, :]: take_along's adjoint (a pick repeated accumulates).
+template <class T>
+Array<T> add_along(const Array<T>& src, const Shape& shape, std::size_t axis, const std::vector<std::size_t>& picks) {
+    std::size_t outer, inner;
+    split_at(shape, axis, outer, inner);
+    const std::size_t extent = shape[axis], n = picks.size();
+    Array<T> y = Array<T>::from_shape(shape);
+    y.fill(T(0));
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t i = 0; i < n; ++i) {
+            const T* s = src.data() + (o * n + i) * inner;
+            T* d = y.data() + (o * extent + picks[i]) * inner;
+            for (std::size_t j = 0; j < inner; ++j) d[j] += s[j];
+        }
+    return y;
 }
 
 /// A constant (no grad) tensor from an array expression, evaluated now.

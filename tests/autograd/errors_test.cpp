@@ -150,7 +150,7 @@ TEST(Errors, OutOfRangeAxes) {
 
 TEST(Errors, OutOfRangeIndices) {
     const Tensord x = m34();
-    EXPECT_THROW_MSG(index_select(x, {0, 3}), ValueError, "index_select", "index 3", "3 rows");
+    EXPECT_THROW_MSG(index_select(x, {0, 3}), ValueError, "index_select", "index 3", "axis 0", "extent 3");
     EXPECT_THROW_MSG(index_add<double>({3, 4}, {7}, dg::test::randn({1, 4}, 2)), ValueError, "index_add", "index 7");
     EXPECT_THROW_MSG(index_add<double>({3, 4}, {0, 1}, dg::test::randn({1, 4}, 2)), ShapeError, "index_add", "[1, 4]",
                      "[2, 4]");

@@ -1,5 +1,5 @@
-// Shape ops: transpose, reshape, broadcast_to, concat (several axes), narrow, index_select with repeated
-// indices, gather_rows, index_add, scatter_rows — values by hand, gradcheck and gradgradcheck.
+// Shape ops: transpose, permute, reshape, unsqueeze, squeeze, broadcast_to (and sum_to, its adjoint) — values by
+// hand, gradcheck and gradgradcheck, errors.
 #include <functional>
 #include <string>
 
@@ -7,6 +7,7 @@
 
 #include "autograd/ops.hpp"
 #include "support/allclose.hpp"
+#include "support/expect_throw.hpp"
 #include "support/make_tensor.hpp"
 #include "support/gradcheck_assert.hpp"
 #include "support/random_tensor.hpp"
@@ -27,6 +28,35 @@ TEST(Shape, TransposeValuesAndGradcheck) {
     EXPECT_GRADCHECK([](const std::vector<Tensord>& x) { return transpose(x[0], 0, -1); }, t);
     EXPECT_GRADCHECK([](const std::vector<Tensord>& x) { return transpose(x[0], 1, 2); }, t);
     EXPECT_GRADGRADCHECK([](const std::vector<Tensord>& x) { return transpose(x[0] * x[0], 0, 2); }, t);
+}
+
+TEST(Shape, PermuteValuesAndGradcheck) {
+    const Tensord t = dg::test::randn({2, 3, 4}, 30);
+    const Tensord p = permute(t, {2, 0, 1});
+    ASSERT_EQ(p.shape(), (Shape{4, 2, 3}));
+    for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 3; ++j)
+            for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(p.value()(k, i, j), t.value()(i, j, k));
+    // Negative dims, and a permutation that is its own inverse checked against transpose.
+    EXPECT_TRUE(all_close(permute(t, {-1, 1, 0}), transpose(t, 0, 2)));
+    const Tensord a({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+    EXPECT_TRUE(all_close(permute(a, {1, 0}), {3, 2}, {1, 4, 2, 5, 3, 6}));
+    // The gradient goes back through the inverse permutation ({1, 2, 0} for {2, 0, 1}).
+    for (const std::vector<int>& dims : {std::vector<int>{2, 0, 1}, {1, 2, 0}, {0, 2, 1}, {0, 1, 2}}) {
+        SCOPED_TRACE(::testing::PrintToString(dims));
+        const Fn f = [dims](const std::vector<Tensord>& x) { return permute(x[0], dims); };
+        EXPECT_GRADCHECK(f, t);
+        EXPECT_GRADGRADCHECK([dims](const std::vector<Tensord>& x) { return permute(x[0] * x[0], dims); }, t);
+    }
+}
+
+TEST(Shape, PermuteRejectsWhatIsNotAPermutation) {
+    const Tensord t = dg::test::randn({2, 3, 4}, 31);
+    EXPECT_THROW_MSG(permute(t, {0, 0, 1}), ValueError, "permute", "[0, 0, 1]", "3 axes", "[2, 3, 4]");
+    EXPECT_THROW_MSG(permute(t, {0, 1}), ValueError, "permute", "[0, 1]", "not a permutation");
+    EXPECT_THROW_MSG(permute(t, {0, 1, 2, 0}), ValueError, "permute", "[0, 1, 2, 0]");
+    EXPECT_THROW_MSG(permute(t, {0, 1, 3}), ValueError, "permute", "axis 3");
+    EXPECT_THROW_MSG(permute(t, {2, -3, -3}), ValueError, "permute", "[2, -3, -3]");
 }
 
 TEST(Shape, ReshapeValuesAndGradcheck) {
@@ -79,98 +109,38 @@ TEST(Shape, SumToIsTheAdjointOfBroadcast) {
     EXPECT_GRADGRADCHECK([](const std::vector<Tensord>& v) { return sum_to(v[0] * v[0], {3, 1}); }, x);
 }
 
-TEST(Shape, ConcatAlongSeveralAxes) {
-    const Tensord a({{1.0, 2.0}, {3.0, 4.0}}), b({{5.0, 6.0}});
-    EXPECT_TRUE(all_close(concat<double>({a, b}, 0), {3, 2}, {1, 2, 3, 4, 5, 6}));
-    const Tensord c = dg::test::make_tensor({2, 1}, {7.0, 8.0});
-    EXPECT_TRUE(all_close(concat<double>({a, c}, 1), {2, 3}, {1, 2, 7, 3, 4, 8}));
-    EXPECT_TRUE(all_close(concat<double>({c, a, c}, -1), {2, 4}, {7, 1, 2, 7, 8, 3, 4, 8}));
-    // Gradcheck on 3-d tensors along each axis (three inputs of different extents along it).
-    for (int axis = -3; axis < 3; ++axis) {
+
+TEST(Shape, UnsqueezeAndSqueeze) {
+    const Tensord a({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+    EXPECT_TRUE(all_close(unsqueeze(a, 0), {1, 2, 3}, {1, 2, 3, 4, 5, 6}));
+    EXPECT_TRUE(all_close(unsqueeze(a, 1), {2, 1, 3}, {1, 2, 3, 4, 5, 6}));
+    EXPECT_TRUE(all_close(unsqueeze(a, 2), {2, 3, 1}, {1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(unsqueeze(a, -1).shape(), (Shape{2, 3, 1}));
+    EXPECT_EQ(unsqueeze(a, -3).shape(), (Shape{1, 2, 3}));
+    EXPECT_EQ(unsqueeze(Tensord::scalar(2.0), 0).shape(), (Shape{1}));
+    const Tensord t = dg::test::randn({1, 3, 1, 2}, 32);
+    EXPECT_EQ(squeeze(t).shape(), (Shape{3, 2}));
+    EXPECT_EQ(squeeze(t, 0).shape(), (Shape{3, 1, 2}));
+    EXPECT_EQ(squeeze(t, -2).shape(), (Shape{1, 3, 2}));
+    EXPECT_EQ(squeeze(Tensord::ones({1, 1})).shape(), Shape{});
+    EXPECT_TRUE(all_close(squeeze(t).value(), Array<double>(xt::view(t.value(), 0, xt::all(), 0, xt::all()))));
+    for (int axis : {0, 1, -1}) {
         SCOPED_TRACE("axis " + std::to_string(axis));
-        const std::size_t ax = static_cast<std::size_t>(axis < 0 ? axis + 3 : axis);
-        Shape s0 = {2, 3, 2}, s1 = s0, s2 = s0;
-        s1[ax] = 1;
-        s2[ax] = 3;
-        const Fn f = [axis](const std::vector<Tensord>& x) { return concat(x, axis); };
-        EXPECT_GRADCHECK(f, dg::test::randn(s0, 9), dg::test::randn(s1, 10), dg::test::randn(s2, 11));
-        const Fn g = [axis](const std::vector<Tensord>& x) {
-            return concat<double>({x[0] * x[0], x[1], tanh(x[2])}, axis);
-        };
-        EXPECT_GRADGRADCHECK(g, dg::test::randn(s0, 12), dg::test::randn(s1, 13), dg::test::randn(s2, 14));
+        const Fn f = [axis](const std::vector<Tensord>& x) { return unsqueeze(x[0], axis); };
+        EXPECT_GRADCHECK(f, dg::test::randn({2, 3}, 33));
+        EXPECT_GRADGRADCHECK([axis](const std::vector<Tensord>& x) { return unsqueeze(x[0] * x[0], axis); },
+                             dg::test::randn({2, 3}, 34));
     }
+    EXPECT_GRADCHECK([](const std::vector<Tensord>& x) { return squeeze(x[0]); }, t);
+    EXPECT_GRADCHECK([](const std::vector<Tensord>& x) { return squeeze(x[0], 2); }, t);
+    EXPECT_GRADGRADCHECK([](const std::vector<Tensord>& x) { return squeeze(x[0] * x[0]); }, t);
+    EXPECT_GRADGRADCHECK([](const std::vector<Tensord>& x) { return squeeze(x[0] * x[0], -2); }, t);
 }
 
-TEST(Shape, ConcatWithAConstantInput) {
-    Tensord a({1.0, 2.0}, true);
-    const Tensord k({3.0});
-    concat<double>({k, a, a}, 0).backward(Tensord({10.0, 20.0, 30.0, 40.0, 50.0}));
-    EXPECT_TRUE(all_close(a.grad(), {2}, {60.0, 80.0}));  // used twice: both slices accumulate
-}
-
-TEST(Shape, NarrowValuesAndGradcheck) {
-    const Tensord a({{1.0, 2.0, 3.0, 4.0}, {5.0, 6.0, 7.0, 8.0}});
-    EXPECT_TRUE(all_close(narrow(a, 1, 1, 2), {2, 2}, {2, 3, 6, 7}));
-    EXPECT_TRUE(all_close(narrow(a, 0, 1, 1), {1, 4}, {5, 6, 7, 8}));
-    EXPECT_TRUE(all_close(narrow(a, -1, 0, 4), {2, 4}, {1, 2, 3, 4, 5, 6, 7, 8}));
-    const Tensord t = dg::test::randn({3, 5, 2}, 15);
-    struct Case {
-        int axis;
-        std::size_t start, length;
-    };
-    for (const Case c : {Case{0, 1, 2}, Case{1, 0, 2}, Case{1, 3, 2}, Case{1, 1, 3}, Case{-1, 1, 1}, Case{2, 0, 2}}) {
-        SCOPED_TRACE("axis " + std::to_string(c.axis) + " start " + std::to_string(c.start));
-        const Fn f = [c](const std::vector<Tensord>& x) { return narrow(x[0], c.axis, c.start, c.length); };
-        EXPECT_GRADCHECK(f, t);
-        EXPECT_GRADGRADCHECK(f, t);
-    }
-}
-
-TEST(Shape, IndexSelectWithRepeatedIndices) {
-    Tensord x({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, true);
-    const std::vector<std::size_t> idx = {2, 0, 2, 2};
-    const Tensord y = index_select(x, idx);
-    EXPECT_TRUE(all_close(y, {4, 2}, {5, 6, 1, 2, 5, 6, 5, 6}));
-    y.backward(Tensord({{1.0, 10.0}, {2.0, 20.0}, {3.0, 30.0}, {4.0, 40.0}}));
-    EXPECT_TRUE(all_close(x.grad(), {3, 2}, {2, 20, 0, 0, 8, 80}));  // row 2 picked three times
-    const Fn f = [idx](const std::vector<Tensord>& v) { return index_select(v[0], idx); };
-    EXPECT_GRADCHECK(f, dg::test::randn({3, 2}, 16));
-    EXPECT_GRADGRADCHECK(f, dg::test::randn({3, 2}, 17));
-    const std::vector<std::size_t> idx1 = {1, 1, 0};
-    EXPECT_GRADCHECK([idx1](const std::vector<Tensord>& v) { return index_select(v[0], idx1); },
-                     dg::test::randn({4}, 18));
-    EXPECT_GRADCHECK([idx1](const std::vector<Tensord>& v) { return index_select(v[0], idx1); },
-                     dg::test::randn({2, 3, 2}, 19));
-}
-
-TEST(Shape, IndexAddAccumulatesRepeatedRows) {
-    Tensord src({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, true);
-    const std::vector<std::size_t> idx = {1, 3, 1};
-    const Tensord y = index_add<double>({4, 2}, idx, src);
-    EXPECT_TRUE(all_close(y, {4, 2}, {0, 0, 6, 8, 0, 0, 3, 4}));
-    const Fn f = [idx](const std::vector<Tensord>& v) { return index_add<double>({4, 2}, idx, v[0]); };
-    EXPECT_GRADCHECK(f, src);
-    EXPECT_GRADGRADCHECK([idx](const std::vector<Tensord>& v) { return index_add<double>({4, 2}, idx, v[0] * v[0]); },
-                         src);
-}
-
-TEST(Shape, GatherRowsAndScatterRows) {
-    Tensord x({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, true);
-    const std::vector<std::size_t> idx = {2, 0};
-    const Tensord y = gather_rows(x, idx);
-    EXPECT_TRUE(all_close(y, {2}, {3, 4}));
-    y.backward(Tensord({7.0, 9.0}));
-    EXPECT_TRUE(all_close(x.grad(), {2, 3}, {0, 0, 7, 9, 0, 0}));
-    const Tensord s = scatter_rows<double>({2, 3}, idx, Tensord({7.0, 9.0}));
-    EXPECT_TRUE(all_close(s, {2, 3}, {0, 0, 7, 9, 0, 0}));
-    const std::vector<std::size_t> idx4 = {1, 1, 0, 2};
-    EXPECT_GRADCHECK([idx4](const std::vector<Tensord>& v) { return gather_rows(v[0], idx4); },
-                     dg::test::randn({4, 3}, 20));
-    EXPECT_GRADGRADCHECK([idx4](const std::vector<Tensord>& v) { return gather_rows(v[0] * v[0], idx4); },
-                         dg::test::randn({4, 3}, 21));
-    EXPECT_GRADCHECK([idx4](const std::vector<Tensord>& v) { return scatter_rows<double>({4, 3}, idx4, v[0]); },
-                     dg::test::randn({4}, 22));
-    EXPECT_GRADGRADCHECK(
-        [idx4](const std::vector<Tensord>& v) { return scatter_rows<double>({4, 3}, idx4, v[0] * v[0]); },
-        dg::test::randn({4}, 23));
+TEST(Shape, SqueezeOfAnAxisThatIsNotOneIsAnError) {
+    const Tensord t = dg::test::randn({1, 3, 1}, 35);
+    EXPECT_THROW_MSG(squeeze(t, 1), ShapeError, "squeeze", "axis 1", "[1, 3, 1]", "extent 3", "expected 1");
+    EXPECT_THROW_MSG(squeeze(t, 3), ValueError, "squeeze", "axis 3");
+    EXPECT_THROW_MSG(unsqueeze(t, 4), ValueError, "unsqueeze", "axis 4", "new axis of a 3-d tensor", "-4 to 3");
+    EXPECT_THROW_MSG(unsqueeze(t, -5), ValueError, "unsqueeze", "axis -5");
 }

@@ -38,6 +38,13 @@ std::vector<Tensord> every_op_graph() {
                 sum(concat<double>({a, b}, 0)) + sum(narrow(a, 1, 1, 2)));
     r.push_back(sum(index_select(a, {1, 0, 1})) + sum(gather_rows(a, {2, 0})) + sum(index_add({3, 3}, {0, 2}, a)) +
                 sum(scatter_rows({2, 4}, {3, 1}, bias)));
+    r.push_back(sum(matmul(stack<double>({a, b}), stack<double>({transpose(w), transpose(b)}))) +
+                sum(permute(a, {1, 0})) + sum(squeeze(unsqueeze(a, 0))) + sum(squeeze(unsqueeze(a, -1), 2)));
+    r.push_back(sum(slice(a, 1, 0, 3, 2)) + sum(split(a, 2, 1)[1]) + sum(split(a, {1, 2}, 1)[0]) +
+                sum(chunk(a, 2, 0)[1]));
+    r.push_back(sum(index_select(a, 1, {2, 0})) + sum(index_add({2, 4}, 1, {3, 0, 3}, a)) +
+                sum(gather(a, 1, Indices{{2, 1}, {0, 0}})) +
+                sum(scatter_add({3, 3}, 1, Indices{{2, 0, 1}, {0, 0, 0}}, a)) + sum(where(p, a, b)));
     r.push_back(sum(softmax(a)) + sum(log_softmax(a, 0)) + softmax_cross_entropy(a, {0, 2}));
     r.push_back(sum(a.clone()) + sum(sum_to(a, {3})));
     // Gradients of gradients record the fused backward ops themselves.
