@@ -42,11 +42,15 @@ ObserverGuard<T>::~ObserverGuard() {
 }
 
 template <class T>
-Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, Op op, BackwardFn<T> backward, Saves saves) {
+Tensor<T> record(Array<T> value, TensorList<T> inputs, Op op, BackwardFn<T> backward, Saves saves) {
+    return record(make_node(std::move(value)), std::move(inputs), op, std::move(backward), saves);
+}
+
+template <class T>
+Tensor<T> record(std::shared_ptr<Node<T>> node, TensorList<T> inputs, Op op, BackwardFn<T> backward, Saves saves) {
     bool needs_grad = false;
     if (grad_mode)
         for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
-    auto node = make_node(std::move(value));
     node->op = op;
     for (Observer<T>* o = observers<T>(); o; o = o->next_) o->recorded(*node, inputs);
     if (needs_grad) {
@@ -68,32 +72,32 @@ namespace {
 /// The nodes reachable from the roots through inputs that require grad, in post order (inputs first). Counts
 /// each node's consumers in the pass, so that offer_leaf_grad_product knows when one contribution is all.
 template <class T>
-std::vector<std::shared_ptr<Node<T>>> topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
+std::vector<Tensor<T>> topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
     const std::uint64_t mark = ++visit_counter;
-    std::vector<std::shared_ptr<Node<T>>> order;
-    std::vector<std::pair<Node<T>*, std::size_t>> stack;  // node, next input to visit
-    std::vector<std::shared_ptr<Node<T>>> owners;         // keeps stacked nodes alive: parallel to stack
+    std::vector<Tensor<T>> order;
+    std::vector<std::pair<Tensor<T>, std::size_t>> stack;  // a node being visited, the next input to visit
+    order.reserve(64);  // a small graph grows neither vector
+    stack.reserve(64);
     auto visit = [&](const Tensor<T>& t) {
         Node<T>* n = t.node();
         if (n->visit_mark != mark) {
             n->visit_mark = mark;
             n->consumers = 0;
             n->pass_stores_grad = stores_grad;
-            stack.emplace_back(n, 0);
-            owners.push_back(t.node_ptr());
+            stack.emplace_back(t, 0);
         }
         return n;
     };
     for (const auto& root : roots) {
         visit(root);
         while (!stack.empty()) {
-            auto& [node, next] = stack.back();
-            if (next < node->inputs.size()) {
-                const Tensor<T>& in = node->inputs[next++];
+            auto& [tensor, next] = stack.back();
+            const Node<T>& node = *tensor.node();
+            if (next < node.inputs.size()) {
+                const Tensor<T>& in = node.inputs[next++];  // read before visit() may grow the stack
                 if (in.requires_grad()) ++visit(in)->consumers;
             } else {
-                order.push_back(std::move(owners.back()));
-                owners.pop_back();
+                order.push_back(std::move(tensor));
                 stack.pop_back();
             }
         }
@@ -170,7 +174,7 @@ void check_roots(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T
 
 /// Runs node's backward function, telling the observers before, after, and when it throws.
 template <class T>
-std::vector<Tensor<T>> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g) {
+TensorList<T> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g) {
     Observer<T>* const first = observers<T>();
     if (!first) return node.backward(node.inputs, self, g);
     struct Done {  // tells the observers that the function has returned or thrown
@@ -181,7 +185,7 @@ std::vector<Tensor<T>> run_node(Node<T>& node, const Tensor<T>& self, const Tens
     };
     for (Observer<T>* o = first; o; o = o->next_) o->running(&node);
     Done done{first};
-    std::vector<Tensor<T>> grads = node.backward(node.inputs, self, g);
+    TensorList<T> grads = node.backward(node.inputs, self, g);
     for (Observer<T>* o = first; o; o = o->next_) o->computed(self, g, grads);
     return grads;
 }
@@ -197,12 +201,18 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
     auto order = topological_order(roots, stores_grad);
     for (std::size_t i = 0; i < roots.size(); ++i) {
         const Tensor<T>& g = root_grads[i];
-        accumulate(roots[i].node()->pending, g.defined() ? g : Tensor<T>::ones(roots[i].shape()));
+        if (g.defined()) {
+            accumulate(roots[i].node()->pending, g);
+        } else {
+            auto one = make_node<T>(roots[i].value().shape());  // the root's gradient, 1
+            one->value.fill(T(1));
+            accumulate(roots[i].node()->pending, Tensor<T>(std::move(one)));
+        }
     }
 
     GradModeGuard mode(create_graph);
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        Node<T>& node = **it;
+        Node<T>& node = *it->node();
         if (!node.pending.defined()) continue;
         Tensor<T> g = std::move(node.pending);
         node.pending = Tensor<T>();
@@ -230,7 +240,7 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
                              "to backward twice");
         check_versions(node);
 
-        std::vector<Tensor<T>> grads = run_node(node, Tensor<T>(*it), g);
+        TensorList<T> grads = run_node(node, *it, g);
         for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
             const Tensor<T>& in = node.inputs[i];
             if (!in.requires_grad() || !grads[i].defined()) continue;
@@ -295,7 +305,8 @@ bool offer_leaf_grad_product(const Tensor<T>& w, const Array<T>& a, bool ta, con
     template class ObserverGuard<T>;                                                                             \
     template Observer<T>* observers();                                                                           \
     template bool offer_leaf_grad_product(const Tensor<T>&, const Array<T>&, bool, const Array<T>&, bool);       \
-    template Tensor<T> record(Array<T>, std::vector<Tensor<T>>, Op, BackwardFn<T>, Saves);                       \
+    template Tensor<T> record(Array<T>, TensorList<T>, Op, BackwardFn<T>, Saves);                                \
+    template Tensor<T> record(std::shared_ptr<Node<T>>, TensorList<T>, Op, BackwardFn<T>, Saves);                \
     template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
     template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
                                          const std::vector<Tensor<T>>&, bool, bool, bool);                       \

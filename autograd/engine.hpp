@@ -46,7 +46,11 @@ struct Saves {
 /// a user's own op (see the README's "Custom ops"):
 ///   record<T>(value, {x}, {"swish", "grad_in = grad_out * (s + x*s*(1-s))"}, backward_fn)
 template <class T>
-Tensor<T> record(Array<T> value, std::vector<Tensor<T>> inputs, Op op, BackwardFn<T> backward,
+Tensor<T> record(Array<T> value, TensorList<T> inputs, Op op, BackwardFn<T> backward,
+                 Saves saves = Saves::all_inputs());
+/// As above, for an op that filled its output in place in a new node (make_node(shape)).
+template <class T>
+Tensor<T> record(std::shared_ptr<Node<T>> output, TensorList<T> inputs, Op op, BackwardFn<T> backward,
                  Saves saves = Saves::all_inputs());
 
 /// Backward from several roots at once, each with its gradient (an undefined gradient means ones, for a
@@ -78,12 +82,12 @@ public:
     virtual ~Observer() = default;
     /// An op was recorded as `node` from `inputs` (kept by the node only when it needs grad). May label the
     /// node, or throw to stop the op.
-    virtual void recorded(Node<T>& /*node*/, const std::vector<Tensor<T>>& /*inputs*/) {}
+    virtual void recorded(Node<T>& /*node*/, const TensorList<T>& /*inputs*/) {}
     /// `node`'s backward function is about to run (`node` set), or has returned or thrown (nullptr).
     virtual void running(const Node<T>* /*node*/) {}
     /// The backward function of `output`'s node turned `grad_out` into `grads`, one per input (before sum_to).
     virtual void computed(const Tensor<T>& /*output*/, const Tensor<T>& /*grad_out*/,
-                          const std::vector<Tensor<T>>& /*grads*/) {}
+                          const TensorList<T>& /*grads*/) {}
     /// The gradient of `leaf` is complete, in a pass that stores gradients (backward() without create_graph).
     /// Return true to take it: the engine then does not store it in .grad.
     virtual bool take_leaf_grad(Node<T>& /*leaf*/, const Tensor<T>& /*grad*/) { return false; }

@@ -3,6 +3,7 @@
 // Destruction is iterative, so a 10^6-long chain frees without overflowing the stack.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -10,16 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "autograd/array/small_vector.hpp"
 #include "autograd/tensor.hpp"
 
 namespace dg {
+
+/// An op's inputs, or the gradients its backward returns: room for three tensors inline (no heap block).
+/// Converts to and from std::vector<Tensor<T>>.
+template <class T>
+using TensorList = SmallVector<Tensor<T>, 3>;
 
 /// Computes the gradients of an op's inputs from the gradient `grad` of its output. It receives the inputs and
 /// the output (never held by the closure: that would be a cycle) and returns one gradient per input
 /// (undefined where an input needs none). Written with the library's differentiable ops.
 template <class T>
-using BackwardFn = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>& inputs,
-                                                        const Tensor<T>& output, const Tensor<T>& grad)>;
+using BackwardFn = std::function<TensorList<T>(const TensorList<T>& inputs, const Tensor<T>& output,
+                                               const Tensor<T>& grad)>;
 
 /// The op that made a node: its name and its backward rule in words ("grad_in = grad_out * (1 - y^2)"),
 /// written once, beside the op's forward. Both are string literals (the node keeps the pointers).
@@ -36,7 +43,7 @@ template <class T>
 struct Node {
     Array<T> value;
     Tensor<T> grad;                  ///< accumulated gradient (leaves, retain_grad)
-    std::vector<Tensor<T>> inputs;   ///< the op's inputs; cleared when backward frees the graph
+    TensorList<T> inputs;            ///< the op's inputs; cleared when backward frees the graph
     BackwardFn<T> backward;          ///< empty for leaves
     Op op{"leaf", "a leaf: its gradient accumulates in .grad"};
     std::string label;               ///< where it was made ("model.fc2"), for messages and pictures
@@ -65,12 +72,17 @@ struct Node {
 
 template <class T>
 Node<T>::~Node() {
-    // Move every handle this node owns onto an explicit stack; a node whose last owner is the stack gives up its
-    // own handles before it dies, so no destructor ever recurses.
-    std::vector<Tensor<T>> stack = std::move(inputs);
+    // Destroying a handle whose last owner is this node would destroy that node's handles in turn: a recursion as
+    // deep as the chain. Such handles go onto an explicit stack instead; a node whose last owner is the stack gives
+    // up its own handles before it dies, so no destructor ever recurses.
+    auto last = [](const Tensor<T>& t) { return t.defined() && t.node_ptr().use_count() == 1; };
+    if (!last(grad) && !last(pending) && std::none_of(inputs.begin(), inputs.end(), last)) return;
+    std::vector<Tensor<T>> stack;
     auto take = [&stack](Tensor<T>& t) {
         if (t.defined()) stack.push_back(std::move(t));
     };
+    for (auto& in : inputs) take(in);
+    inputs.clear();
     take(grad);
     take(pending);
     while (!stack.empty()) {
@@ -91,6 +103,15 @@ Node<T>::~Node() {
 template <class T>
 std::shared_ptr<Node<T>> make_node(Array<T>&& value) {
     return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), std::move(value));
+}
+
+/// A new node whose value has `shape`, uninitialised, for an op to fill in place (no move of a finished array into
+/// its node: moving an xarray swaps its three shape vectors, a tenth of the cost of a tiny op).
+template <class T, class S>
+std::shared_ptr<Node<T>> make_node(const S& shape) {
+    auto node = std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>());
+    node->value.resize(shape);
+    return node;
 }
 
 extern template struct Node<float>;

@@ -34,18 +34,18 @@ Tensor<T> reduce(const Tensor<T>& per, Reduction reduction) {
 // Checks logits [m, classes] against m class indices, each < classes.
 template <class T>
 void check_classes(const char* who, const Tensor<T>& scores, const std::vector<std::size_t>& target) {
-    const Shape s = scores.shape();
+    const auto& s = scores.value().shape();  // the array's own: no Shape vector unless there is an error to report
     if (s.size() != 2)
-        throw ShapeError(std::string(who) + ": input has shape " + shape_str(s) + ", expected [batch, classes]");
+        throw ShapeError(std::string(who) + ": input has shape " + shape_str(scores.shape()) + ", expected [batch, classes]");
     if (target.size() != s[0])
-        throw ShapeError(std::string(who) + ": input " + shape_str(s) + " has " + std::to_string(s[0]) + " rows but " +
+        throw ShapeError(std::string(who) + ": input " + shape_str(scores.shape()) + " has " + std::to_string(s[0]) + " rows but " +
                          std::to_string(target.size()) + " class targets were given; expected one per row");
-    if (s[0] == 0 || s[1] == 0) throw ValueError(std::string(who) + ": empty input " + shape_str(s));
+    if (s[0] == 0 || s[1] == 0) throw ValueError(std::string(who) + ": empty input " + shape_str(scores.shape()));
     for (std::size_t i = 0; i < target.size(); ++i)
         if (target[i] >= s[1])
             throw ValueError(std::string(who) + ": class index " + std::to_string(target[i]) + " at row " +
                              std::to_string(i) + " is out of range for " + std::to_string(s[1]) + " classes " +
-                             "(input " + shape_str(s) + ")");
+                             "(input " + shape_str(scores.shape()) + ")");
 }
 
 // Class indices stored as T in a [m] tensor: each must be a non-negative integer (range is checked later).

@@ -18,9 +18,13 @@ Tensor<T> Module<T>::forward(const Tensor<T>&) {
 template <class T>
 Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
     // Ops created inside are labelled with the module path (anomaly errors, traces, graph pictures).
-    NameScope scope(path_.substr(path_.rfind('.') + 1));
+    NameScope scope(name_);
     Tensor<T> y = forward(x);
-    if (y.defined()) last_output_shape_ = y.shape();
+    // Compared first: building a Shape on every call was a measurable part of a batch-1 step.
+    if (!y.defined()) return y;
+    const auto& shape = y.value().shape();
+    if (!last_output_shape_ || !std::equal(shape.begin(), shape.end(), last_output_shape_->begin(), last_output_shape_->end()))
+        last_output_shape_ = y.shape();
     return y;
 }
 
@@ -57,6 +61,7 @@ void Module<T>::register_child(const std::string& name, Ptr module) {
 template <class T>
 void Module<T>::set_path(const std::string& path) {
     path_ = path;
+    name_ = path_.substr(path_.rfind('.') + 1);
     const std::string prefix = path_.empty() ? "" : path_ + ".";
     for (auto& [name, p] : parameters_) p.set_label(prefix + name);
     for (auto& [name, child] : children_) child->set_path(prefix + name);

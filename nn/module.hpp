@@ -95,6 +95,7 @@ private:
     void set_path(const std::string& path);
 
     std::string path_;
+    std::string name_;  // the last part of path_: the name scope this module opens
     bool training_ = true;
     std::optional<Shape> last_output_shape_;
     std::vector<std::pair<std::string, Tensor<T>>> parameters_;

@@ -19,7 +19,7 @@ bool all_finite(const Array<T>& a) {
 }
 
 template <class T>
-std::string shapes_of(const std::vector<Tensor<T>>& xs) {
+std::string shapes_of(const TensorList<T>& xs) {
     std::string s;
     for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? ", " : "") + shape_str(xs[i].shape());
     return s;
@@ -30,7 +30,7 @@ std::string where(const std::string& label) { return label.empty() ? "" : " (cre
 template <class T>
 class AnomalyChecks : public Observer<T> {
 public:
-    void recorded(Node<T>& node, const std::vector<Tensor<T>>& inputs) override {
+    void recorded(Node<T>& node, const TensorList<T>& inputs) override {
         if (all_finite(node.value)) return;
         if (running_)  // an op run by a backward function
             throw AnomalyError(std::string("anomaly: the backward of ") + running_->op.name + where(running_->label) +
@@ -40,7 +40,7 @@ public:
                            shapes_of(inputs) + ")" + where(current_scope()));
     }
     void running(const Node<T>* node) override { running_ = node; }
-    void computed(const Tensor<T>& output, const Tensor<T>&, const std::vector<Tensor<T>>& grads) override {
+    void computed(const Tensor<T>& output, const Tensor<T>&, const TensorList<T>& grads) override {
         const Node<T>& node = *output.node();
         for (std::size_t i = 0; i < grads.size(); ++i)
             if (grads[i].defined() && !all_finite(grads[i].value()))

@@ -3,7 +3,6 @@
 // per call; users may open their own. An observer of the engine does the labelling.
 #pragma once
 
-#include <memory>
 #include <string>
 
 namespace dg {
@@ -15,10 +14,6 @@ public:
     ~NameScope();
     NameScope(const NameScope&) = delete;
     NameScope& operator=(const NameScope&) = delete;
-
-private:
-    struct Labelling;
-    std::unique_ptr<Labelling> labelling_;  // set by the outermost scope only
 };
 
 /// The current scope path ("" outside any scope).

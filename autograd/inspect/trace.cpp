@@ -34,7 +34,7 @@ template std::string preview(const Array<float>&, std::size_t, int);
 template std::string preview(const Array<double>&, std::size_t, int);
 
 template <class T>
-void BackwardTrace<T>::computed(const Tensor<T>& output, const Tensor<T>& grad_out, const std::vector<Tensor<T>>& grads) {
+void BackwardTrace<T>::computed(const Tensor<T>& output, const Tensor<T>& grad_out, const TensorList<T>& grads) {
     const Node<T>& node = *output.node();
     Step s{node.op.name, node.op.rule, node.label, output, Array<T>(grad_out.value()), {}};
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {

@@ -39,7 +39,7 @@ public:
         std::vector<Sent> sent;
     };
 
-    void computed(const Tensor<T>& output, const Tensor<T>& grad_out, const std::vector<Tensor<T>>& grads) override;
+    void computed(const Tensor<T>& output, const Tensor<T>& grad_out, const TensorList<T>& grads) override;
     bool sees_every_gradient() const override { return true; }
     const std::vector<Step>& steps() const { return steps_; }
     void clear() { steps_.clear(); }

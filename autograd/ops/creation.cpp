@@ -50,8 +50,8 @@ Tensor<T> Tensor<T>::rand(const Shape& shape, Generator& gen, T low, T high, boo
 template <class T>
 Tensor<T> Tensor<T>::clone() const {
     return record<T>(Array<T>(checked().value), {*this}, {"clone", "grad_in = grad_out"},
-                     [](const std::vector<Tensor<T>>&, const Tensor<T>&, const Tensor<T>& g) {
-                         return std::vector<Tensor<T>>{g};
+                     [](const TensorList<T>&, const Tensor<T>&, const Tensor<T>& g) {
+                         return TensorList<T>{g};
                      },
                      Saves::none());
 }

@@ -20,7 +20,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
     // The value is passed to record as a temporary, never moved: moving an xarray copies its shape vectors, a
     // measurable part of the per-op cost on tiny tensors.
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::plus<T>())
-                                              : Array<T>(a.value() + b.value()),
+                                              : detail::output(Array<T>(a.value() + b.value())),
                      {a, b}, {"add", "grad_a = grad_out; grad_b = grad_out"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g, g}; },
                      Saves::none());
@@ -30,7 +30,7 @@ template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "sub");
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::minus<T>())
-                                              : Array<T>(a.value() - b.value()),
+                                              : detail::output(Array<T>(a.value() - b.value())),
                      {a, b}, {"sub", "grad_a = grad_out; grad_b = -grad_out"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{g, in[1].requires_grad() ? neg(g) : Tensor<T>()};
@@ -43,7 +43,7 @@ Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
     check_broadcast(a, b, "mul");
     return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::multiplies<T>())
                      : b.dim() == 0 ? detail::scale(a.value(), b.item())
-                                    : Array<T>(a.value() * b.value()),
+                                    : detail::output(Array<T>(a.value() * b.value())),
                      {a, b}, {"mul", "grad_a = grad_out * b; grad_b = grad_out * a"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{in[0].requires_grad() ? mul(g, in[1]) : Tensor<T>(),
@@ -267,9 +267,9 @@ Tensor<T> clamp(const Tensor<T>& x, Scalar<T> low, Scalar<T> high) {
 template <class T>
 Tensor<T> sigmoid_backward(const Tensor<T>& g, const Tensor<T>& y) {
     check_broadcast(g, y, "sigmoid_backward");
-    Array<T> v = detail::same_shape(g, y)
-                     ? detail::zip(g.value(), y.value(), [](T gv, T yv) { return gv * yv * (T(1) - yv); })
-                     : Array<T>(g.value() * y.value() * (T(1) - y.value()));
+    auto v = detail::same_shape(g, y)
+                 ? detail::zip(g.value(), y.value(), [](T gv, T yv) { return gv * yv * (T(1) - yv); })
+                 : detail::output(Array<T>(g.value() * y.value() * (T(1) - y.value())));
     return record<T>(std::move(v), {g, y},
                      {"sigmoid_backward",
                       "grad_g = grad_out * y * (1 - y); grad_y = grad_out * g * (1 - 2y)  (out = g*y*(1-y))"},
@@ -295,9 +295,9 @@ Tensor<T> tanh_backward(const Tensor<T>& g, const Tensor<T>& y) {
 template <class T>
 Tensor<T> mask_grad(const Tensor<T>& g, const Tensor<T>& x, Scalar<T> below, Scalar<T> above) {
     check_broadcast(g, x, "mask_grad");
-    Array<T> v = detail::same_shape(g, x)
-                     ? detail::zip(g.value(), x.value(), [below, above](T gv, T xv) { return gv * (xv > T(0) ? above : below); })
-                     : Array<T>(g.value() * xt::where(x.value() > T(0), above, below));
+    auto v = detail::same_shape(g, x)
+                 ? detail::zip(g.value(), x.value(), [below, above](T gv, T xv) { return gv * (xv > T(0) ? above : below); })
+                 : detail::output(Array<T>(g.value() * xt::where(x.value() > T(0), above, below)));
     return record<T>(std::move(v), {g, x},
                      {"mask_grad", "grad_g = grad_out * (x > 0 ? above : below); x is only a mask (no gradient)"},
                      [below, above](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& gr) {

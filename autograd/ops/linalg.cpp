@@ -159,10 +159,12 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w) {
 
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
-    if (x.dim() != 2 || w.dim() != 2 || x.shape()[1] != w.shape()[1])
+    // Shapes read as the arrays' own (no Shape vector is built unless there is an error to report).
+    const auto &xs = x.value().shape(), &ws = w.value().shape(), &bs = b.value().shape();
+    if (xs.size() != 2 || ws.size() != 2 || xs[1] != ws[1])
         throw ShapeError("linear: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
                          " do not fit (expected input [batch, in] and weight [out, in])");
-    if (b.dim() != 1 || b.shape()[0] != w.shape()[0])
+    if (bs.size() != 1 || bs[0] != ws[0])
         throw ShapeError("linear: bias has shape " + shape_str(b.shape()) + ", expected [" +
                          std::to_string(w.shape()[0]) + "]");
     // y = x·Wᵀ + b in one pass: the GEMM, then the bias added row by row.

@@ -10,9 +10,9 @@
 namespace dg::detail {
 
 template <class T>
-using Grads = std::vector<Tensor<T>>;
+using Grads = TensorList<T>;
 template <class T>
-using Inputs = std::vector<Tensor<T>>;
+using Inputs = TensorList<T>;
 
 /// Maps a possibly negative axis into [0, ndim); throws ValueError naming the op otherwise.
 inline std::size_t normalize_axis(int axis, std::size_t ndim, const char* op) {
@@ -104,30 +104,37 @@ void check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
     if (!dg::equal_shapes(a.value(), b.value())) broadcast_shape(a.shape(), b.shape(), op);
 }
 
-/// Elementwise kernels on contiguous data: out[i] = f(a[i]) or f(a[i], b[i]). Plain loops over raw pointers that
-/// the compiler vectorises (-O3, -march=native); for tiny tensors they skip xtensor's expression machinery,
-/// which costs more than the arithmetic (the per-op overhead benchmark). Callers handle broadcasting.
+/// An op's output node holding an array already computed (record() takes the node).
+template <class T>
+std::shared_ptr<Node<T>> output(Array<T>&& value) {
+    return make_node(std::move(value));
+}
+
+/// Elementwise kernels on contiguous data: out[i] = f(a[i]) or f(a[i], b[i]), written straight into a new output
+/// node. Plain loops over raw pointers that the compiler vectorises (-O3, -march=native); for tiny tensors they skip
+/// xtensor's expression machinery, which costs more than the arithmetic (the per-op overhead benchmark). Callers
+/// handle broadcasting.
 template <class T, class F>
-Array<T> map(const Array<T>& a, F f) {
-    Array<T> out = Array<T>::from_shape(a.shape());
+std::shared_ptr<Node<T>> map(const Array<T>& a, F f) {
+    auto out = make_node<T>(a.shape());
     const T* pa = a.data();
-    T* po = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i]);
+    T* po = out->value.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i]);
     return out;
 }
 template <class T, class F>
-Array<T> zip(const Array<T>& a, const Array<T>& b, F f) {
-    Array<T> out = Array<T>::from_shape(a.shape());
+std::shared_ptr<Node<T>> zip(const Array<T>& a, const Array<T>& b, F f) {
+    auto out = make_node<T>(a.shape());
     const T* pa = a.data();
     const T* pb = b.data();
-    T* po = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    T* po = out->value.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
     return out;
 }
 
 /// a * s elementwise (a scale by a number, the common case of mul by a 0-d tensor).
 template <class T>
-Array<T> scale(const Array<T>& a, T s) {
+std::shared_ptr<Node<T>> scale(const Array<T>& a, T s) {
     return map(a, [s](T x) { return x * s; });
 }
 

@@ -73,8 +73,12 @@ Tensor<T> sum(const Tensor<T>& x) {
 template <class T>
 Tensor<T> sum(const Tensor<T>& x, int axis_arg, bool keepdim) {
     const std::size_t axis = normalize_axis(axis_arg, x.dim(), "sum");
-    Array<T> v = xt::sum(x.value(), {axis}, immediate);
-    if (keepdim) v.reshape(keepdim_shape(x.shape(), axis));
+    Array<T> v = sum_to_array(x.value(), keepdim_shape(x.shape(), axis));
+    if (!keepdim) {
+        Shape reduced = x.shape();
+        reduced.erase(reduced.begin() + static_cast<std::ptrdiff_t>(axis));
+        v.reshape(reduced);
+    }
     return record<T>(std::move(v), {x}, {"sum_axis", "grad_in = expand(grad_out): broadcast back along the summed axis"},
                      [axis](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{expand_back(g, in[0].shape(), axis)};

@@ -97,9 +97,9 @@ Tensor<T> log_softmax(const Tensor<T>& x, int axis_arg) {
 
 template <class T>
 Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::size_t>& target) {
-    const Shape s = logits.shape();
+    const auto& s = logits.value().shape();
     if (s.size() != 2)
-        throw ShapeError("softmax_cross_entropy: logits must be [batch, classes], got " + shape_str(s));
+        throw ShapeError("softmax_cross_entropy: logits must be [batch, classes], got " + shape_str(logits.shape()));
     if (target.size() != s[0])
         throw ShapeError("softmax_cross_entropy: " + std::to_string(target.size()) + " targets for a batch of " +
                          std::to_string(s[0]));
@@ -111,7 +111,6 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
     RowSoftmax<T> sm = row_softmax(logits.value());
     T total = 0;
     for (std::size_t i = 0; i < s[0]; ++i) total += sm.lse(i, 0) - logits.value()(i, target[i]);
-    // softmax cross-entropy: glogits = (softmax(logits) - onehot(target)) * g / batch
     return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits},
                      {"softmax_cross_entropy", "grad_logits = (softmax(logits) - onehot(target)) * grad_out / batch"},
                      [target, probs = std::move(sm.probs)](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
@@ -126,8 +125,8 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
                          }
                          // Otherwise one pass over the probabilities the forward pass saved.
                          const T k = g.item() / static_cast<T>(batch);
-                         Array<T> gx = detail::scale(probs, k);
-                         for (std::size_t i = 0; i < batch; ++i) gx(i, target[i]) -= k;
+                         auto gx = detail::scale(probs, k);
+                         for (std::size_t i = 0; i < batch; ++i) gx->value(i, target[i]) -= k;
                          return Grads<T>{Tensor<T>(std::move(gx))};
                      });
 }

@@ -40,15 +40,15 @@ std::string Linear<T>::output_shape_hint() const {
 
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& x) {
-    const Shape s = x.shape();
-    if (s.empty() || s.back() != in_)
-        throw ShapeError(this->where() + ": input has shape " + shape_str(s) + ", expected [*, " + std::to_string(in_) +
-                         "]");
+    const auto& s = x.value().shape();  // the array's own shape: no Shape vector built on every call
+    if (s.size() == 0 || s.back() != in_)
+        throw ShapeError(this->where() + ": input has shape " + shape_str(x.shape()) + ", expected [*, " +
+                         std::to_string(in_) + "]");
     const auto apply = [this](const Tensor<T>& x2) { return has_bias() ? linear(x2, weight_, bias_) : linear(x2, weight_); };
     if (s.size() == 2) return apply(x);
     // Any other rank goes through a [rows, in] view and back: [in] → [out], [b, t, in] → [b, t, out].
     const std::size_t rows = x.numel() / in_;
-    Shape out_shape = s;
+    Shape out_shape(s.begin(), s.end());
     out_shape.back() = out_;
     return reshape(apply(reshape(x, {rows, in_})), out_shape);
 }

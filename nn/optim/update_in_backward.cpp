@@ -14,19 +14,26 @@ void UpdateInBackward<T>::add(const Tensor<T>& leaf, T lr, T decay) {
     if (!std::isfinite(lr) || !std::isfinite(decay))
         throw ValueError("UpdateInBackward: lr and decay must be finite (got lr " + std::to_string(lr) + ", decay " +
                          std::to_string(decay) + ")");
-    if (!rules_.emplace(leaf.node(), Rule{lr, decay}).second)
+    if (rule_of(leaf.node()))
         throw GraphError("UpdateInBackward: the leaf (shape " + shape_str(leaf.shape()) + ") is registered already");
-    leaves_.push_back(leaf);
+    rules_.push_back(Rule{leaf, lr, decay});
+}
+
+template <class T>
+auto UpdateInBackward<T>::rule_of(const Node<T>* leaf) const -> const Rule* {
+    for (const Rule& r : rules_)
+        if (r.leaf.node() == leaf) return &r;
+    return nullptr;
 }
 
 template <class T>
 bool UpdateInBackward<T>::take_leaf_grad(Node<T>& leaf, const Tensor<T>& grad) {
-    const auto it = rules_.find(&leaf);
-    if (it == rules_.end()) return false;
+    const Rule* rule = rule_of(&leaf);
+    if (!rule) return false;
     if (!equal_shapes(leaf.value, grad.value()))
         throw ShapeError("backward: gradient of shape " + shape_str(grad.shape()) + " for a leaf of shape " +
                          shape_str(shape_of(leaf.value)) + " updated in backward");
-    const T lr = it->second.lr, decay = it->second.decay;
+    const T lr = rule->lr, decay = rule->decay;
     T* v = leaf.value.data();
     const T* d = grad.value().data();
     parallel::for_range(leaf.value.size(), [=](std::size_t lo, std::size_t hi) {
@@ -39,9 +46,9 @@ bool UpdateInBackward<T>::take_leaf_grad(Node<T>& leaf, const Tensor<T>& grad) {
 template <class T>
 bool UpdateInBackward<T>::take_leaf_grad_product(Node<T>& leaf, const Array<T>& a, bool ta, const Array<T>& b,
                                                  bool tb) {
-    const auto it = rules_.find(&leaf);
-    if (it == rules_.end()) return false;
-    gemm_into(a, ta, b, tb, leaf.value, -it->second.lr, it->second.decay);
+    const Rule* rule = rule_of(&leaf);
+    if (!rule) return false;
+    gemm_into(a, ta, b, tb, leaf.value, -rule->lr, rule->decay);
     ++leaf.version;
     return true;
 }

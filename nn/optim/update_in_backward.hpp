@@ -2,7 +2,7 @@
 // gradients become complete, instead of letting backward store them. SGD::backward_and_step uses it.
 #pragma once
 
-#include <unordered_map>
+#include <vector>
 
 #include "autograd/engine.hpp"
 
@@ -35,10 +35,14 @@ public:
 
 private:
     struct Rule {
+        Tensor<T> leaf;  // a handle, so the node stays alive while it is registered
         T lr, decay;
     };
-    std::unordered_map<const Node<T>*, Rule> rules_;
-    std::vector<Tensor<T>> leaves_;  // keeps the registered nodes alive while they are keys
+    /// The rule of a registered leaf, or nullptr. A linear search: a model has few parameter tensors, and a hash
+    /// map's allocations cost more than the search at batch 1.
+    const Rule* rule_of(const Node<T>* leaf) const;
+
+    std::vector<Rule> rules_;
     ObserverGuard<T> guard_{*this};  // last: installed once the members exist, removed before they go
 };
 
