@@ -1,160 +1,153 @@
-// deltagrad's own GEMM (see gemm_kernel.hpp): pack a panel of op(B), run the register-tiled micro-kernel down the
-// rows of A, store the tile.
+// deltagrad's own GEMM (see gemm_kernel.hpp): the kernel body (gemm_kernel_body.inc) compiled once per instruction set
+// (AVX-512F, AVX2 + FMA, and the build's baseline), and the choice among them made once, at run time, from the CPU.
+//
+// Why at run time: the library is built for the baseline of its target (x86-64: SSE2) unless DELTAGRAD_NATIVE asks
+// for this machine's CPU, and a kernel built that way would run 16-byte vectors on an AVX-512 CPU. Each variant lives
+// in its own namespace with internal linkage, in a region whose functions are compiled for its instruction set (GCC's
+// target pragma, clang's attribute pragma). Only the kernel's own functions are in the region: inline functions of
+// other headers (the standard library's) stay compiled for the baseline, so the linker can never pick an AVX-512 copy
+// of one for code that runs on any CPU.
 #include "autograd/kernels/gemm_kernel.hpp"
 
-#include <algorithm>
-#include <cstring>
+#include <atomic>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "autograd/array/errors.hpp"
 
 namespace dg::blas {
 namespace own {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr std::size_t vector_bytes = 64;
-constexpr std::size_t tile_rows = 12;  // MR: 12 rows × 2 vectors = 24 accumulators of the 32 registers
-constexpr std::size_t panel_depth = 512;  // KC: of 128, 256 and 512, the fastest on the MLP steps' products
-#elif defined(__AVX__)
-constexpr std::size_t vector_bytes = 32;
-constexpr std::size_t tile_rows = 6;  // 12 accumulators of the 16 registers
-constexpr std::size_t panel_depth = 256;
-#else
-constexpr std::size_t vector_bytes = 16;
-constexpr std::size_t tile_rows = 6;
-constexpr std::size_t panel_depth = 256;
-#endif
 constexpr std::size_t min_depth = 16;  // shallower products stay with OpenBLAS (own_gemm_fits)
-
-template <class T>
-struct VectorOf {
-    typedef T type __attribute__((vector_size(vector_bytes)));
-};
-template <class T>
-using Vec = typename VectorOf<T>::type;
-template <class T>
-constexpr std::size_t lanes = vector_bytes / sizeof(T);
 // Each row of a tile is two vectors wide; in a last panel no wider than one vector, one (for n = 100 floats on
 // AVX-512, 3 panels of 32 and one of 4: 12 % padding, not 28 %).
 constexpr std::size_t max_tile_vectors = 2;
-template <class T>
-constexpr std::size_t panel_width = max_tile_vectors * lanes<T>;  // NR
-
-// Unaligned vector load and store (memcpy compiles to one instruction and is free of aliasing trouble).
-template <class T>
-Vec<T> load(const T* p) {
-    Vec<T> v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-template <class T>
-void store(T* p, const Vec<T>& v) {
-    std::memcpy(p, &v, sizeof v);
-}
-
-// panel[p·stride + j] = op(B)(k0 + p, j0 + j) for p < depth, j < width; zero for width <= j < stride.
-template <class T>
-void pack_panel(bool tb, const T* b, std::size_t ldb, std::size_t k0, std::size_t depth, std::size_t j0,
-                std::size_t width, std::size_t stride, T* panel) {
-    for (std::size_t p = 0; p < depth; ++p, panel += stride) {
-        std::size_t j = 0;
-        if (tb)  // op(B)(q, j) = B(j, q): a column of B, strided
-            for (const T* col = b + j0 * ldb + k0 + p; j < width; ++j) panel[j] = col[j * ldb];
-        else
-            for (const T* row = b + (k0 + p) * ldb + j0; j < width; ++j) panel[j] = row[j];
-        for (; j < stride; ++j) panel[j] = T(0);
-    }
-}
 
 // Where A's elements are: A(i, p) = a[i·row_step + p·depth_step] (op(A) read in place, transposed or not).
 struct Strides {
     std::size_t row_step, depth_step;
 };
 
-// C[R × width] = alpha·(R rows of A)·panel + beta·C, the panel V vectors wide: the tile's sums stay in registers
-// over the whole depth.
-template <std::size_t R, std::size_t V, class T>
-void tile(std::size_t depth, const T* a, Strides s, const T* panel, T* c, std::size_t ldc, std::size_t width, T alpha,
-          T beta) {
-    constexpr std::size_t stride = V * lanes<T>;
-    Vec<T> sum[R][V] = {};
-    for (std::size_t p = 0; p < depth; ++p, a += s.depth_step, panel += stride) {
-        Vec<T> row[V];
-        for (std::size_t v = 0; v < V; ++v) row[v] = load(panel + v * lanes<T>);
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < R; ++r) {
-            const T air = a[r * s.row_step];
-            for (std::size_t v = 0; v < V; ++v) sum[r][v] += air * row[v];
-        }
-    }
-    for (std::size_t r = 0; r < R; ++r) {
-        T* crow = c + r * ldc;
-        if (width == stride) {
-            for (std::size_t v = 0; v < V; ++v) {
-                Vec<T> out = alpha * sum[r][v];
-                if (beta != T(0)) out += beta * load(crow + v * lanes<T>);  // beta = 0: C's old value is not read
-                store(crow + v * lanes<T>, out);
-            }
-        } else {  // the last panel: only width columns are C's
-            T out[stride];
-            std::memcpy(out, sum[r], sizeof out);
-            for (std::size_t j = 0; j < width; ++j)
-                crow[j] = beta == T(0) ? alpha * out[j] : alpha * out[j] + beta * crow[j];
-        }
-    }
+#if defined(__x86_64__) || defined(__i386__)
+#define DG_GEMM_X86 1
+#if defined(__clang__)
+#define DG_GEMM_TARGET_BEGIN(isa) _Pragma(DG_GEMM_STR(clang attribute push(__attribute__((target(isa))), apply_to = function)))
+#define DG_GEMM_TARGET_END _Pragma("clang attribute pop")
+#else
+#define DG_GEMM_TARGET_BEGIN(isa) _Pragma("GCC push_options") _Pragma(DG_GEMM_STR(GCC target(isa)))
+#define DG_GEMM_TARGET_END _Pragma("GCC pop_options")
+#endif
+#define DG_GEMM_STR(x) #x
+
+// AVX-512F: 12 rows × 2 vectors = 24 accumulators of the 32 registers; KC 512, of 128, 256 and 512 the fastest on
+// the MLP steps' products.
+DG_GEMM_TARGET_BEGIN("avx512f,avx2,fma")
+namespace avx512 {
+constexpr std::size_t vector_bytes = 64, tile_rows = 12, panel_depth = 512;
+#include "autograd/kernels/gemm_kernel_body.inc"
+}  // namespace avx512
+DG_GEMM_TARGET_END
+
+// AVX2 + FMA: 12 accumulators of the 16 registers.
+DG_GEMM_TARGET_BEGIN("avx2,fma")
+namespace avx2 {
+constexpr std::size_t vector_bytes = 32, tile_rows = 6, panel_depth = 256;
+#include "autograd/kernels/gemm_kernel_body.inc"
+}  // namespace avx2
+DG_GEMM_TARGET_END
+#endif
+
+// The build's baseline (SSE2 on x86-64, NEON on arm64; all of this machine's with DELTAGRAD_NATIVE).
+namespace generic {
+constexpr std::size_t vector_bytes = 16, tile_rows = 6, panel_depth = 256;
+#include "autograd/kernels/gemm_kernel_body.inc"
+}  // namespace generic
+
+// One compiled variant: its name, its tile and panel, its entry points.
+struct Variant {
+    const char* name;
+    std::size_t vector_bytes, tile_rows, panel_depth;
+    decltype(&generic::sgemm) sgemm;
+    decltype(&generic::dgemm) dgemm;
+    bool (*supported)();
+};
+
+#define DG_GEMM_VARIANT(ns, test) \
+    Variant { #ns, ns::vector_bytes, ns::tile_rows, ns::panel_depth, &ns::sgemm, &ns::dgemm, test }
+
+// Widest first. __builtin_cpu_supports also checks that the OS saves the wider registers.
+const std::vector<Variant>& variants() {
+    static const std::vector<Variant> all = {
+#ifdef DG_GEMM_X86
+        DG_GEMM_VARIANT(avx512, [] { return bool(__builtin_cpu_supports("avx512f")); }),
+        DG_GEMM_VARIANT(avx2, [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }),
+#endif
+        DG_GEMM_VARIANT(generic, [] { return true; }),
+    };
+    return all;
 }
 
-// The last rows % MR rows: the tile of that height, chosen at run time among the compiled ones.
-template <std::size_t V, class T, std::size_t... R>
-void short_tile(std::size_t rows, std::index_sequence<R...>, std::size_t depth, const T* a, Strides s,
-                const T* panel, T* c, std::size_t ldc, std::size_t width, T alpha, T beta) {
-    ((rows == R + 1 ? tile<R + 1, V>(depth, a, s, panel, c, ldc, width, alpha, beta) : void()), ...);
+// The variant in use: the widest this CPU runs, unless set_own_gemm_isa chose another.
+std::atomic<const Variant*>& current() {
+    static std::atomic<const Variant*> chosen{[] {
+        for (const Variant& v : variants())
+            if (v.supported()) return &v;
+        return &variants().back();
+    }()};
+    return chosen;
 }
 
-// All m rows of A times one packed panel: full tiles down the rows, then the short one.
-template <std::size_t V, class T>
-void down_the_rows(std::size_t m, std::size_t depth, const T* a, Strides s, const T* panel, T* c, std::size_t ldc,
-                   std::size_t width, T alpha, T beta) {
-    std::size_t i = 0;
-    for (; i + tile_rows <= m; i += tile_rows)
-        tile<tile_rows, V>(depth, a + i * s.row_step, s, panel, c + i * ldc, ldc, width, alpha, beta);
-    if (i < m)
-        short_tile<V>(m - i, std::make_index_sequence<tile_rows - 1>(), depth, a + i * s.row_step, s, panel,
-                      c + i * ldc, ldc, width, alpha, beta);
+template <class T>
+std::size_t panel_width(const Variant& v) {
+    return max_tile_vectors * v.vector_bytes / sizeof(T);
 }
 
 }  // namespace
 }  // namespace own
 
-std::size_t own_gemm_vector_bytes() { return own::vector_bytes; }
+std::size_t own_gemm_vector_bytes() { return own::current().load(std::memory_order_relaxed)->vector_bytes; }
+
+const char* own_gemm_isa() { return own::current().load(std::memory_order_relaxed)->name; }
+
+std::vector<std::string> own_gemm_isas() {
+    std::vector<std::string> names;
+    for (const own::Variant& v : own::variants())
+        if (v.supported()) names.emplace_back(v.name);
+    return names;
+}
+
+void set_own_gemm_isa(const std::string& isa) {
+    for (const own::Variant& v : own::variants())
+        if (v.supported() && isa == v.name) {
+            own::current().store(&v, std::memory_order_relaxed);
+            return;
+        }
+    std::string known;
+    for (const std::string& name : own_gemm_isas()) known += (known.empty() ? "" : ", ") + name;
+    throw ValueError("set_own_gemm_isa: \"" + isa + "\" is not an instruction set of deltagrad's GEMM kernel that this "
+                     "CPU runs (" + known + ")");
+}
 
 template <class T>
 bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k) {
-    return m >= own::tile_rows && n >= own::panel_width<T> && k >= own::min_depth;
+    const own::Variant& v = *own::current().load(std::memory_order_relaxed);
+    return m >= v.tile_rows && n >= own::panel_width<T>(v) && k >= own::min_depth;
 }
 
 template <class T>
 void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-    using namespace own;
+    const own::Variant& v = *own::current().load(std::memory_order_relaxed);
     // One panel per thread, kept: no allocation per product in the steady state.
     static thread_local std::vector<T> panel;
-    panel.resize(panel_depth * panel_width<T>);
-    const Strides s = ta ? Strides{1, lda} : Strides{lda, 1};
-    for (std::size_t j0 = 0; j0 < n; j0 += panel_width<T>) {
-        const std::size_t width = std::min(panel_width<T>, n - j0);
-        const bool narrow = width <= lanes<T>;
-        for (std::size_t k0 = 0; k0 < k; k0 += panel_depth) {
-            const std::size_t depth = std::min(panel_depth, k - k0);
-            pack_panel(tb, b, ldb, k0, depth, j0, width, narrow ? lanes<T> : panel_width<T>, panel.data());
-            const T tile_beta = k0 == 0 ? beta : T(1);  // later depths add to what the first one stored
-            const T* a0 = a + k0 * s.depth_step;
-            if (narrow)
-                down_the_rows<1>(m, depth, a0, s, panel.data(), c + j0, ldc, width, alpha, tile_beta);
-            else
-                down_the_rows<max_tile_vectors>(m, depth, a0, s, panel.data(), c + j0, ldc, width, alpha, tile_beta);
-        }
-    }
+    panel.resize(v.panel_depth * own::panel_width<T>(v));
+    if constexpr (std::is_same_v<T, float>)
+        v.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panel.data());
+    else
+        v.dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panel.data());
 }
 
 #define DG_INSTANTIATE_OWN_GEMM(T)                                                                                    \

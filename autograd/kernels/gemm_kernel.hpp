@@ -1,9 +1,11 @@
 // deltagrad's own GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, in portable vector code (GCC/Clang vector
-// extensions), at the widest vectors the build targets. blas::gemm runs it in place of OpenBLAS's GEMM when it is
-// wider than the OpenBLAS kernels in use (see blas.hpp, Kernel). Why it exists: on an AVX-512 CPU whose OpenBLAS runs
-// its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, as this project's benchmark machine sets, or an OpenBLAS that does not
-// know the CPU), the products of the benchmarked MLP steps ran 1.6-1.9x faster than OpenBLAS's; against OpenBLAS's
-// own AVX-512 kernels, 0.90-1.16x, so OpenBLAS keeps those (benchmarks/gemm_kernel_bench, RESULTS.md session 6).
+// extensions), compiled for several instruction sets (AVX-512F, AVX2 + FMA, the build's baseline) and run with the
+// widest this CPU has, chosen at run time: the library needs no -march flag to get it. blas::gemm runs it in place of
+// OpenBLAS's GEMM when it is wider than the OpenBLAS kernels in use (see blas.hpp, Kernel). Why it exists: on an
+// AVX-512 CPU whose OpenBLAS runs its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, as this project's benchmark machine
+// sets, or an OpenBLAS that does not know the CPU), the products of the benchmarked MLP steps ran 1.6-1.9x faster than
+// OpenBLAS's; against OpenBLAS's own AVX-512 kernels, 0.90-1.16x, so OpenBLAS keeps those (benchmarks/gemm_kernel_bench,
+// RESULTS.md session 6).
 //
 // The method is the textbook one (Goto/BLIS), with one pack instead of two: op(B) is copied, KC rows by NR columns at
 // a time, into a contiguous panel (zero-padded past the last column); A is read in place. The micro-kernel keeps an
@@ -11,11 +13,22 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace dg::blas {
 
-/// The vector width, in bytes, the kernel was compiled for: 64 with AVX-512, 32 with AVX, else 16.
+/// The vector width, in bytes, of the kernel in use: 64 with AVX-512F, 32 with AVX2 + FMA, else 16.
 std::size_t own_gemm_vector_bytes();
+/// The instruction set of the kernel in use: "avx512", "avx2" or "generic" (the build's baseline: SSE2 on x86-64, or
+/// everything the build machine has with DELTAGRAD_NATIVE). By default the widest this CPU runs, chosen at the first
+/// call.
+const char* own_gemm_isa();
+/// The instruction sets the kernel is compiled for that this CPU runs, widest first (e.g. avx512, avx2, generic).
+std::vector<std::string> own_gemm_isas();
+/// Runs the kernel with `isa`, one of own_gemm_isas(), from now on in the whole process (tests and benchmarks of the
+/// narrower variants); ValueError listing them for another name. Call it while no product runs.
+void set_own_gemm_isa(const std::string& isa);
 
 /// Whether the kernel takes an m×n×k product: one at least a full tile high, a full panel wide and 16 deep. A
 /// narrower one (a 10-class output layer) would be mostly padding. A shallower one (the rank-1 weight gradient of a

@@ -167,6 +167,39 @@ TEST(Blas, OwnKernelCalledDirectlyTakesAnySize) {
                 }
 }
 
+// The kernel is compiled for several instruction sets and runs the widest this CPU has (gemm_kernel.cpp), whatever the
+// build's -march: each one this CPU runs equals the loop, with its own tile height and panel width.
+TEST(Blas, OwnKernelEqualsTheLoopWithEveryInstructionSetThisCpuRuns) {
+    const std::vector<std::string> isas = blas::own_gemm_isas();
+    ASSERT_FALSE(isas.empty());
+    EXPECT_EQ(isas.back(), "generic");  // the build's baseline runs everywhere
+    EXPECT_EQ(blas::own_gemm_isa(), isas.front());  // the default: the widest
+    struct Restore {
+        std::string isa = blas::own_gemm_isa();
+        ~Restore() { blas::set_own_gemm_isa(isa); }
+    } restore;
+    for (const std::string& isa : isas) {
+        SCOPED_TRACE(isa);
+        blas::set_own_gemm_isa(isa);
+        EXPECT_EQ(blas::own_gemm_isa(), isa);
+        EXPECT_EQ(blas::own_gemm_vector_bytes(), isa == "avx512" ? 64u : isa == "avx2" ? 32u : 16u);
+        // A last short tile, a last panel of one vector or less and of one to two, depths across the panels.
+        for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{13, 33, 17}, {25, 100, 784}, {31, 57, 1100}})
+            for (bool ta : {false, true})
+                for (bool tb : {false, true}) {
+                    check_product<float>(m, n, k, ta, tb, ta ? 2.0 : 0.0, 1, blas::Kernel::deltagrad, true);
+                    check_product<double>(m, n, k, ta, tb, tb ? 2.0 : 0.0, 1, blas::Kernel::deltagrad, true);
+                }
+    }
+    try {
+        blas::set_own_gemm_isa("avx1024");
+        ADD_FAILURE() << "no ValueError for an unknown instruction set";
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("\"avx1024\""), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("generic"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Blas, OwnKernelSplitOverTwoThreadsEqualsTheLoop) {
     // A 784-100-10 step's two large products at batch 256: 20 M multiply-adds, two parts with 2 threads.
     ASSERT_EQ(blas::gemm_parts(256, 100, 784, 2), 2u);
