@@ -1,7 +1,11 @@
-# deltagrad_library(NAME target SOURCES ... LINK ...): one library target of deltagrad with its alias
-# deltagrad::NAME, the project's warning flags, and install rules.
+# deltagrad_library(NAME target SOURCES ... LINK ... [EXPORT set]): one library target of deltagrad with its alias
+# deltagrad::NAME, the project's warning flags, and install rules. EXPORT names the installed export set (default
+# deltagradTargets, what find_package(deltagrad) always loads; an optional component has a set of its own).
 function(deltagrad_library)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LINK" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;EXPORT" "SOURCES;LINK" ${ARGN})
+  if(NOT ARG_EXPORT)
+    set(ARG_EXPORT deltagradTargets)
+  endif()
   set(target deltagrad_${ARG_NAME})
   add_library(${target} ${ARG_SOURCES})
   add_library(deltagrad::${ARG_NAME} ALIAS ${target})
@@ -12,7 +16,7 @@ function(deltagrad_library)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${target} PUBLIC ${ARG_LINK})
   target_compile_options(${target} PRIVATE -Wall -Wextra)
-  install(TARGETS ${target} EXPORT deltagradTargets
+  install(TARGETS ${target} EXPORT ${ARG_EXPORT}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endfunction()
 
