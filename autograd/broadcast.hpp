@@ -13,10 +13,6 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op = "broadcas
 /// True when `from` broadcasts to `to`.
 bool broadcastable_to(const Shape& from, const Shape& to);
 
-/// Sums an array over the leading dims and the dims where `shape` has 1, so it has `shape`.
-template <class T>
-Array<T> sum_to_array(const Array<T>& a, const Shape& shape);
-
 /// sum_to: x reduced by summation to `shape` (x's shape must be a broadcast of `shape`).
 /// grad_x = broadcast_to(grad, x.shape)
 template <class T>

@@ -13,33 +13,10 @@ namespace dg {
 namespace {
 thread_local bool grad_mode = true;
 std::atomic<std::uint64_t> visit_counter{0};  // a fresh mark per pass, so nodes need no clearing between passes
-
-template <class T>
-Observer<T>*& observer_list() {
-    thread_local Observer<T>* head = nullptr;
-    return head;
-}
 }  // namespace
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
-
-template <class T>
-Observer<T>* observers() {
-    return observer_list<T>();
-}
-
-template <class T>
-ObserverGuard<T>::ObserverGuard(Observer<T>& observer) : observer_(observer) {
-    observer.next_ = observer_list<T>();
-    observer_list<T>() = &observer;
-}
-template <class T>
-ObserverGuard<T>::~ObserverGuard() {
-    Observer<T>** link = &observer_list<T>();  // usually the head: guards nest
-    while (*link && *link != &observer_) link = &(*link)->next_;
-    if (*link) *link = observer_.next_;
-}
 
 template <class T>
 Tensor<T> record(Array<T> value, TensorList<T> inputs, Op op, BackwardFn<T> backward, Saves saves) {
@@ -159,16 +136,17 @@ void check_roots(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T
                          std::to_string(root_grads.size()) + " gradients");
     for (std::size_t i = 0; i < roots.size(); ++i) {
         const Tensor<T>& root = roots[i];
+        const Tensor<T>& g = root_grads[i];
         if (!root.defined()) throw GraphError("backward: undefined root tensor");
         if (!root.requires_grad())
             throw GraphError(std::string("backward: the tensor (") + root.op() + ", shape " + shape_str(root.shape()) +
                              ") does not require grad: no input of its graph has requires_grad set");
-        if (!root_grads[i].defined() && root.numel() != 1)
+        if (!g.defined() && root.numel() != 1)
             throw GraphError("backward: a gradient is needed for a non-scalar output (shape " +
                              shape_str(root.shape()) + "); pass one of that shape, or reduce to a scalar first");
-        if (root_grads[i].defined() && root_grads[i].shape() != root.shape())
-            throw ShapeError("backward: gradient shape " + shape_str(root_grads[i].shape()) +
-                             " does not match the output shape " + shape_str(root.shape()));
+        if (g.defined() && !equal_shapes(g.value(), root.value()))
+            throw ShapeError("backward: gradient shape " + shape_str(g.shape()) + " does not match the output shape " +
+                             shape_str(root.shape()));
     }
 }
 
@@ -200,14 +178,12 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
     const bool stores_grad = !capture && !create_graph;
     auto order = topological_order(roots, stores_grad);
     for (std::size_t i = 0; i < roots.size(); ++i) {
-        const Tensor<T>& g = root_grads[i];
-        if (g.defined()) {
-            accumulate(roots[i].node()->pending, g);
-        } else {
-            auto one = make_node<T>(roots[i].value().shape());  // the root's gradient, 1
-            one->value.fill(T(1));
-            accumulate(roots[i].node()->pending, Tensor<T>(std::move(one)));
+        Tensor<T> g = root_grads[i];
+        if (!g.defined()) {  // a one-element root's gradient: 1
+            g = Tensor<T>(make_node<T>(roots[i].value().shape()));
+            g.node()->value.fill(T(1));
         }
+        accumulate(roots[i].node()->pending, g);
     }
 
     GradModeGuard mode(create_graph);
@@ -283,35 +259,12 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
     return result;
 }
 
-template <class T>
-std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
-                            const std::vector<Tensor<T>>& grad_outputs, bool create_graph, bool allow_unused) {
-    return grad<T>(outputs, inputs, grad_outputs, create_graph, create_graph, allow_unused);
-}
-
-template <class T>
-bool offer_leaf_grad_product(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb) {
-    Node<T>* node = w.node();
-    if (!observers<T>() || !node->is_leaf() || !node->pass_stores_grad || node->consumers != 1 || !node->hooks.empty())
-        return false;
-    for (Observer<T>* o = observers<T>(); o; o = o->next_)
-        if (o->sees_every_gradient()) return false;
-    for (Observer<T>* o = observers<T>(); o; o = o->next_)
-        if (o->take_leaf_grad_product(*node, a, ta, b, tb)) return true;
-    return false;
-}
-
 #define DG_INSTANTIATE(T)                                                                                        \
-    template class ObserverGuard<T>;                                                                             \
-    template Observer<T>* observers();                                                                           \
-    template bool offer_leaf_grad_product(const Tensor<T>&, const Array<T>&, bool, const Array<T>&, bool);       \
     template Tensor<T> record(Array<T>, TensorList<T>, Op, BackwardFn<T>, Saves);                                \
     template Tensor<T> record(std::shared_ptr<Node<T>>, TensorList<T>, Op, BackwardFn<T>, Saves);                \
     template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
     template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
-                                         const std::vector<Tensor<T>>&, bool, bool, bool);                       \
-    template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
-                                         const std::vector<Tensor<T>>&, bool, bool);
+                                         const std::vector<Tensor<T>>&, bool, bool, bool);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)
 #undef DG_INSTANTIATE

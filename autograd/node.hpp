@@ -1,6 +1,6 @@
 // Node: one value in the graph and what backward needs: the op that made it (name and rule), its inputs, its
-// backward function, the versions of the inputs it saved, and the engine's scratch for one pass.
-// Destruction is iterative, so a 10^6-long chain frees without overflowing the stack.
+// backward function, the versions of the inputs it saved, and the engine's scratch for one pass. Destruction is
+// iterative, so a 10^6-long chain frees without overflowing the stack.
 #pragma once
 
 #include <algorithm>
@@ -17,22 +17,19 @@
 namespace dg {
 
 /// An op's inputs, or the gradients its backward returns: room for three tensors inline (no heap block).
-/// Converts to and from std::vector<Tensor<T>>.
 template <class T>
 using TensorList = SmallVector<Tensor<T>, 3>;
 
-/// Computes the gradients of an op's inputs from the gradient `grad` of its output. It receives the inputs and
-/// the output (never held by the closure: that would be a cycle) and returns one gradient per input
-/// (undefined where an input needs none). Written with the library's differentiable ops.
+/// Turns the gradient `grad` of an op's output into one gradient per input (undefined where none is needed),
+/// written with the library's differentiable ops. Gets the output as an argument: holding it would be a cycle.
 template <class T>
 using BackwardFn = std::function<TensorList<T>(const TensorList<T>& inputs, const Tensor<T>& output,
                                                const Tensor<T>& grad)>;
 
-/// The op that made a node: its name and its backward rule in words ("grad_in = grad_out * (1 - y^2)"),
-/// written once, beside the op's forward. Both are string literals (the node keeps the pointers).
+/// The op that made a node: its name and its backward rule in words, written once beside the op's forward.
 struct Op {
-    const char* name;  ///< "tanh"; what Tensor::op() returns
-    const char* rule;  ///< the local backward rule, read by the backward trace and autograd/OPS.md
+    const char* name;  ///< "tanh": what Tensor::op() returns (a string literal)
+    const char* rule;  ///< "grad_in = grad_out * (1 - y^2)": read by the backward trace and autograd/OPS.md
 };
 
 /// Marks an input whose version was not saved (its backward does not read its value).
@@ -41,19 +38,19 @@ inline constexpr std::uint64_t not_saved = std::numeric_limits<std::uint64_t>::m
 /// A value in the graph. Users hold it through Tensor handles; the engine reads and writes it directly.
 template <class T>
 struct Node {
-    Array<T> value;
+    Array<T> value;                  ///< the op's result
     Tensor<T> grad;                  ///< accumulated gradient (leaves, retain_grad)
     TensorList<T> inputs;            ///< the op's inputs; cleared when backward frees the graph
     BackwardFn<T> backward;          ///< empty for leaves
-    Op op{"leaf", "a leaf: its gradient accumulates in .grad"};
+    Op op{"leaf", "a leaf: its gradient accumulates in .grad"};  ///< the op that made it
     std::string label;               ///< where it was made ("model.fc2"), for messages and pictures
-    bool requires_grad = false;
-    bool retains_grad = false;
+    bool requires_grad = false;      ///< backward computes its gradient
+    bool retains_grad = false;       ///< a non-leaf that keeps its gradient
     bool freed = false;              ///< backward ran without retain_graph: inputs and function released
     bool saves_output = false;       ///< the backward reads this node's own value
     std::uint64_t version = 0;       ///< bumped by every in-place change of value
     xt::svector<std::uint64_t, 4> saved_versions;  ///< per input: its version when recorded, or not_saved
-    std::vector<typename Tensor<T>::Hook> hooks;
+    std::vector<typename Tensor<T>::Hook> hooks;   ///< called with the gradient in backward
 
     // The engine's scratch, valid during one backward pass.
     Tensor<T> pending;               ///< the gradient accumulated so far from this node's consumers
@@ -62,40 +59,33 @@ struct Node {
     bool pass_stores_grad = false;   ///< the pass stores gradients in .grad (backward() without create_graph)
 
     Node() = default;
-    explicit Node(Array<T>&& v) : value(std::move(v)) {}  // by rvalue: moving an xarray copies its shape vectors
+    /// By rvalue: moving an xarray copies its shape vectors.
+    explicit Node(Array<T>&& v) : value(std::move(v)) {}
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     ~Node();
 
-    bool is_leaf() const { return !backward && !freed; }
+    bool is_leaf() const { return !backward && !freed; }  ///< not made by a recorded op
 };
 
 template <class T>
 Node<T>::~Node() {
-    // Destroying a handle whose last owner is this node would destroy that node's handles in turn: a recursion as
-    // deep as the chain. Such handles go onto an explicit stack instead; a node whose last owner is the stack gives
-    // up its own handles before it dies, so no destructor ever recurses.
+    // Destroying the last handle of another node destroys that node's handles in turn: a recursion as deep as the
+    // chain. Such handles go onto a stack instead, and each node on it gives up its own handles before it dies.
     auto last = [](const Tensor<T>& t) { return t.defined() && t.node_ptr().use_count() == 1; };
     if (!last(grad) && !last(pending) && std::none_of(inputs.begin(), inputs.end(), last)) return;
     std::vector<Tensor<T>> stack;
-    auto take = [&stack](Tensor<T>& t) {
-        if (t.defined()) stack.push_back(std::move(t));
+    auto take_all = [&stack](Node<T>& n) {
+        for (Tensor<T>* t : {&n.grad, &n.pending}) if (t->defined()) stack.push_back(std::move(*t));
+        for (auto& in : n.inputs) stack.push_back(std::move(in));
+        n.inputs.clear();
+        n.backward = nullptr;  // a closure may hold tensors too
     };
-    for (auto& in : inputs) take(in);
-    inputs.clear();
-    take(grad);
-    take(pending);
+    take_all(*this);
     while (!stack.empty()) {
         Tensor<T> t = std::move(stack.back());
         stack.pop_back();
-        if (t.node_ptr().use_count() == 1) {
-            Node<T>& n = *t.node();
-            for (auto& in : n.inputs) take(in);
-            n.inputs.clear();
-            n.backward = nullptr;  // a closure may hold tensors too
-            take(n.grad);
-            take(n.pending);
-        }
+        if (t.defined() && t.node_ptr().use_count() == 1) take_all(*t.node());
     }
 }
 
@@ -105,8 +95,8 @@ std::shared_ptr<Node<T>> make_node(Array<T>&& value) {
     return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), std::move(value));
 }
 
-/// A new node whose value has `shape`, uninitialised, for an op to fill in place (no move of a finished array into
-/// its node: moving an xarray swaps its three shape vectors, a tenth of the cost of a tiny op).
+/// A new node whose value has `shape`, uninitialised, for an op to fill in place (moving a finished array into its
+/// node swaps its three shape vectors: a tenth of the cost of a tiny op).
 template <class T, class S>
 std::shared_ptr<Node<T>> make_node(const S& shape) {
     auto node = std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>());

@@ -7,18 +7,9 @@
 namespace dg {
 
 template <class T>
-Tensor<T>::Tensor(Array<T> value, bool requires_grad) : node_(make_node(std::move(value))) {
+Tensor<T>::Tensor(Array<T>&& value, bool requires_grad, int) : node_(make_node(std::move(value))) {
     node_->requires_grad = requires_grad;
 }
-template <class T>
-Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 1> values, bool requires_grad)
-    : Tensor(Array<T>(values), requires_grad) {}
-template <class T>
-Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 2> values, bool requires_grad)
-    : Tensor(Array<T>(values), requires_grad) {}
-template <class T>
-Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad)
-    : Tensor(Array<T>(values), requires_grad) {}
 
 template <class T>
 void Tensor<T>::undefined_error() {
@@ -53,7 +44,7 @@ template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool requires_grad) {
     Node<T>& n = checked();
     if (!n.is_leaf())
-        throw GraphError("set_requires_grad: only a leaf's requires_grad can be changed (op " + std::string(n.op.name) + ")");
+        throw GraphError(std::string("set_requires_grad: only a leaf's can be changed (op ") + n.op.name + ")");
     n.requires_grad = requires_grad;
     return *this;
 }
@@ -89,7 +80,6 @@ template <class T>
 void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
     dg::backward<T>({*this}, {gradient}, retain_graph, create_graph);
 }
-
 
 template class Tensor<float>;
 template class Tensor<double>;

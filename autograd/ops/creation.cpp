@@ -7,6 +7,16 @@
 namespace dg {
 
 template <class T>
+Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 1> values, bool requires_grad)
+    : Tensor(Array<T>(values), requires_grad, 0) {}
+template <class T>
+Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 2> values, bool requires_grad)
+    : Tensor(Array<T>(values), requires_grad, 0) {}
+template <class T>
+Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 3> values, bool requires_grad)
+    : Tensor(Array<T>(values), requires_grad, 0) {}
+
+template <class T>
 Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {
     Array<T> a = xt::xscalar<T>(value);
     return Tensor(std::move(a), requires_grad);
@@ -56,6 +66,9 @@ Tensor<T> Tensor<T>::clone() const {
                      Saves::none());
 }
 #define DG_INSTANTIATE(T)                                                                                   \
+    template Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 1>, bool);                                  \
+    template Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 2>, bool);                                  \
+    template Tensor<T>::Tensor(xt::nested_initializer_list_t<T, 3>, bool);                                  \
     template Tensor<T> Tensor<T>::scalar(T, bool);                                                          \
     template Tensor<T> Tensor<T>::full(const Shape&, T, bool);                                              \
     template Tensor<T> Tensor<T>::zeros(const Shape&, bool);                                                \

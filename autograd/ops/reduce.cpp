@@ -1,4 +1,5 @@
 // Reductions: sum, mean, max, min over all elements or one axis (keepdim optional).
+#include "autograd/kernels/sum_to.hpp"
 #include "autograd/ops/op_util.hpp"
 
 namespace dg {

@@ -71,7 +71,7 @@ namespace {
 struct Recorder : Observer<double> {
     std::vector<std::string> ops;
     std::vector<double> grads_out;
-    void computed(const Tensord& output, const Tensord& grad_out, const std::vector<Tensord>&) override {
+    void computed(const Tensord& output, const Tensord& grad_out, const TensorList<double>&) override {
         ops.emplace_back(output.op());
         grads_out.push_back(grad_out.value().data()[0]);
     }
