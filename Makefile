@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: all deps configure build test run clean sanitize fuzz
+.PHONY: all deps configure build test run clean sanitize fuzz docs
 
 all: build
 
@@ -74,3 +74,11 @@ fuzz:
 	  test $$rc -eq 0 || { tail -n 40 $(FUZZ_BUILD)/$$name.log; \
 	    echo "fuzz: fuzz_$$name FAILED (input in $(FUZZ_BUILD)/artifacts/$$name/, log $(FUZZ_BUILD)/$$name.log)"; exit 1; }; \
 	done
+
+# ---- the API reference ----
+# `make docs`: Doxygen over the public headers (cmake/Doxyfile) into $(BUILD)/docs/html, ARCHITECTURE.md as its
+# front page; any warning, an undocumented public class or function among them, fails it.
+docs: deps
+	@mkdir -p $(BUILD)/docs
+	@DG_DOCS_DIR=$(BUILD)/docs doxygen cmake/Doxyfile
+	@echo "docs: $(BUILD)/docs/html/index.html"
