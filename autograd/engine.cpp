@@ -150,6 +150,14 @@ void check_roots(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T
     }
 }
 
+/// A backward function returned `count` gradients, not one per input.
+template <class T>
+[[noreturn]] void wrong_gradient_count(const Node<T>& node, std::size_t count) {
+    throw GraphError(std::string("backward: the backward function of ") + node.op.name + " returned " +
+                     std::to_string(count) + " gradient(s) for " + std::to_string(node.inputs.size()) +
+                     " input(s); it must return one per input (an undefined Tensor for an input that needs none)");
+}
+
 /// Runs node's backward function, telling the observers before, after, and when it throws.
 template <class T>
 TensorList<T> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g) {
@@ -217,7 +225,9 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
         check_versions(node);
 
         TensorList<T> grads = run_node(node, *it, g);
-        for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
+        // One gradient per input is record's contract; a user's op that miscounts would otherwise lose some silently.
+        if (grads.size() != node.inputs.size()) wrong_gradient_count(node, grads.size());
+        for (std::size_t i = 0; i < node.inputs.size(); ++i) {
             const Tensor<T>& in = node.inputs[i];
             if (!in.requires_grad() || !grads[i].defined()) continue;
             Tensor<T> gi = std::move(grads[i]);  // moved: a gradient held once can become a .grad without a copy

@@ -161,3 +161,10 @@ foreach(example hand_derived_graphs two_granularities)
     set_tests_properties(examples.${example}.smoke PROPERTIES LABELS examples TIMEOUT 120)
   endif()
 endforeach()
+
+# ---- a user's custom op (README "Custom ops"): a fused swish through dg::record, gradchecked, gradgradchecked and
+# checked over a model that names it as its activation; exit code 0 when every check passes ----
+if(TARGET custom_op)
+  add_test(NAME examples.custom_op.smoke COMMAND custom_op)
+  set_tests_properties(examples.custom_op.smoke PROPERTIES LABELS examples TIMEOUT 60)
+endif()
