@@ -1,5 +1,5 @@
 // safetensors: header building and parsing with nlohmann::ordered_json (keeps the tensors' order), full
-// validation of the header against the data section, and atomic writes through AtomicFile.
+// validation of the header against the data section, a crc32 per tensor, and atomic writes through AtomicFile.
 #include "nn/data/serialize.hpp"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "autograd/array/errors.hpp"
 #include "nn/data/atomic_file.hpp"
@@ -50,6 +51,31 @@ struct Entry {
     Shape shape;
     std::uint64_t begin, end;
 };
+
+std::uint32_t crc32_of(const void* bytes, std::size_t size) {
+    // crc32_z takes the whole length (crc32's is 32-bit); 0 bytes give 0.
+    return static_cast<std::uint32_t>(crc32_z(0, static_cast<const Bytef*>(bytes), size));
+}
+
+std::string hex8(std::uint32_t v) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out(8, '0');
+    for (int i = 7; i >= 0; --i, v >>= 4) out[std::size_t(i)] = digits[v & 0xF];
+    return out;
+}
+
+bool parse_hex8(const std::string& s, std::uint32_t& out) {
+    if (s.size() != 8) return false;
+    out = 0;
+    for (char c : s) {
+        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return false;
+        out = out << 4 | std::uint32_t(d);
+    }
+    return true;
+}
+
+bool is_checksum_key(const std::string& key) { return key.compare(0, std::strlen(checksum_prefix), checksum_prefix) == 0; }
 
 template <class T>
 AnyArray make_array(const Shape& shape, const char* bytes) {
@@ -107,12 +133,22 @@ const Array<T>& SafetensorsFile::get(const std::string& name) const {
     return *typed;
 }
 
-void save_safetensors(const std::string& path, const std::vector<NamedArray>& tensors, const Metadata& metadata) {
+void save_safetensors(const std::string& path, const std::vector<NamedArray>& tensors, const Metadata& metadata,
+                      bool checksums) {
     Json header = Json::object();
-    if (!metadata.empty()) {
-        Json meta = Json::object();
-        for (const auto& [k, v] : metadata) meta[k] = v;
-        header[metadata_key] = meta;
+    Metadata meta = metadata;
+    for (const auto& [key, value] : metadata)
+        if (is_checksum_key(key))
+            throw ValueError("save_safetensors: '" + path + "': metadata key '" + key + "' is reserved (the prefix '" +
+                             checksum_prefix + "' names checksums)");
+    if (checksums)
+        for (const auto& t : tensors)
+            meta[checksum_prefix + t.name] =
+                hex8(crc32_of(raw_data(t.value), element_count(t.value) * dtype_size(dtype_of(t.value))));
+    if (!meta.empty()) {
+        Json json_meta = Json::object();
+        for (const auto& [k, v] : meta) json_meta[k] = v;
+        header[metadata_key] = json_meta;
     }
     std::set<std::string> names;
     std::uint64_t offset = 0;
@@ -193,6 +229,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
 
     SafetensorsFile file;
     file.path = path;
+    std::map<std::string, std::string> checksums;  // tensor name -> its crc32 as written
     std::vector<Entry> entries;
     for (const auto& [name, info] : header.items()) {
         // (a structured binding cannot be captured before C++20: clang refuses it, so capture a copy)
@@ -201,7 +238,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
             if (!info.is_object()) fail("__metadata__ must be an object of strings");
             for (const auto& [k, v] : info.items()) {
                 if (!v.is_string()) fail("__metadata__ value of '" + k + "' must be a string, got " + v.type_name());
-                file.metadata[k] = v.get<std::string>();
+                if (is_checksum_key(k)) checksums[k.substr(std::strlen(checksum_prefix))] = v.get<std::string>();
+                else file.metadata[k] = v.get<std::string>();
             }
             continue;
         }
@@ -262,6 +300,22 @@ SafetensorsFile load_safetensors(const std::string& path) {
     }
     if (cursor != data_size)
         fail(std::to_string(data_size - cursor) + " bytes at the end of the data section belong to no tensor");
+
+    // The bytes against their checksums, before any array is made from them.
+    for (const auto& e : entries) {
+        auto it = checksums.find(e.name);
+        if (it == checksums.end()) continue;
+        std::uint32_t stored = 0;
+        if (!parse_hex8(it->second, stored))
+            fail("tensor '" + e.name + "': checksum '" + it->second + "' is not 8 lowercase hex digits");
+        const std::uint32_t computed = crc32_of(data + e.begin, e.end - e.begin);
+        if (computed != stored)
+            fail("tensor '" + e.name + "': its data does not match its checksum (crc32 " + hex8(computed) +
+                 ", the file says " + it->second + "): the file is corrupted");
+        checksums.erase(it);
+    }
+    if (!checksums.empty())
+        fail("checksum '" + std::string(checksum_prefix) + checksums.begin()->first + "' names no tensor of the file");
 
     for (const auto& e : entries) {
         const char* p = data + e.begin;

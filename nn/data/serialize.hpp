@@ -48,16 +48,25 @@ struct SafetensorsFile {
     const Array<T>& get(const std::string& name) const;
 };
 
+/// The metadata key of a tensor's checksum: "crc32:<tensor name>", whose value is the zlib crc32 of the tensor's
+/// bytes as 8 lowercase hex digits. Keys with this prefix are reserved.
+inline constexpr const char* checksum_prefix = "crc32:";
+
 /// Writes `tensors` (in this order) and `metadata` to `path`: an 8-byte little-endian header length, the
-/// JSON header padded with spaces to a multiple of 8, then the raw little-endian data. Atomic: a temporary
-/// file in the same folder is fsynced and renamed over `path`, so a failure leaves an existing file intact.
-/// Throws ValueError for an empty, duplicate or reserved ("__metadata__") name, IoError if writing fails.
-void save_safetensors(const std::string& path, const std::vector<NamedArray>& tensors, const Metadata& metadata = {});
+/// JSON header padded with spaces to a multiple of 8, then the raw little-endian data. With `checksums` (the
+/// default) the metadata also holds a crc32 per tensor ("crc32:<name>"), which load_safetensors verifies; readers
+/// that do not know it (PyTorch's) see string metadata and ignore it. Atomic: a temporary file in the same folder is
+/// fsynced and renamed over `path`, so a failure leaves an existing file intact. Throws ValueError for an empty,
+/// duplicate or reserved ("__metadata__") name or a reserved metadata key, IoError if writing fails.
+void save_safetensors(const std::string& path, const std::vector<NamedArray>& tensors, const Metadata& metadata = {},
+                      bool checksums = true);
 
 /// Reads and validates a safetensors file: header length against the file size, JSON syntax, known dtypes,
 /// shapes that fit xtensor's index type (shape_overflow: every stride, the element and byte counts, also when
 /// a dim is 0), shape × dtype size equal to the offset range, offsets in bounds, contiguous and non-overlapping,
-/// no duplicate names, string metadata. Every failure is an IoError naming the file and the tensor.
+/// no duplicate names, string metadata, and each tensor's bytes against its crc32 when the file has one (files
+/// deltagrad writes; files of other writers, without, load unchecked). Every failure is an IoError naming the
+/// file and the tensor. The checksums are not returned in `metadata`.
 SafetensorsFile load_safetensors(const std::string& path);
 
 /// What a file is expected to hold.

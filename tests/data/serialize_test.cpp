@@ -1,4 +1,5 @@
-// safetensors: bit-exact round trips, the byte layout, every refused header, check_tensors and atomic writes.
+// safetensors: bit-exact round trips, the byte layout, the per-tensor checksums, every refused header, check_tensors
+// and atomic writes.
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -71,7 +72,9 @@ TEST(Safetensors, RoundTripIsBitExact) {
 
 TEST(Safetensors, ByteLayout) {
     TempDir dir;
-    save_safetensors(dir / "l.safetensors", {{"a", Array<float>{1.0f, 2.0f}}, {"b", Array<double>{3.0}}});
+    // Without checksums: byte for byte what the reference writer produces.
+    save_safetensors(dir / "l.safetensors", {{"a", Array<float>{1.0f, 2.0f}}, {"b", Array<double>{3.0}}}, {},
+                     /*checksums=*/false);
     const std::string bytes = read_bytes(dir / "l.safetensors");
     std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
@@ -83,6 +86,68 @@ TEST(Safetensors, ByteLayout) {
     float a1 = 0;
     std::memcpy(&a1, bytes.data() + 8 + n + 4, 4);
     EXPECT_EQ(a1, 2.0f);
+}
+
+TEST(Safetensors, ChecksumsAreWrittenPerTensorAndNotReturnedAsMetadata) {
+    TempDir dir;
+    save_safetensors(dir / "c.safetensors", {{"a", Array<float>{1.0f, 2.0f}}, {"b", Array<double>{3.0}}},
+                     {{"k", "v"}});
+    const std::string bytes = read_bytes(dir / "c.safetensors");
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    // The crc32 of each tensor's bytes, as Python's zlib.crc32 computes them for these values.
+    EXPECT_EQ(bytes.substr(8, n).rfind(R"({"__metadata__":{"crc32:a":"2e3fa576","crc32:b":"db2714f1","k":"v"},)", 0), 0u)
+        << bytes.substr(8, n);
+    const SafetensorsFile f = load_safetensors(dir / "c.safetensors");
+    EXPECT_EQ(f.metadata, (Metadata{{"k", "v"}}));
+    EXPECT_EQ(f.get<double>("b")(0), 3.0);
+    EXPECT_THAT(error_of<ValueError>([&] { save_safetensors(dir / "r.safetensors", {}, {{"crc32:a", "0"}}); }),
+                HasSubstr("metadata key 'crc32:a' is reserved"));
+}
+
+TEST(Safetensors, EveryFlippedBitOfTheDataIsAnIoErrorNamingTheTensor) {
+    TempDir dir;
+    save_safetensors(dir / "f.safetensors", {{"a", Array<float>{1.0f, 2.0f}}, {"b", Array<double>{3.0}}});
+    const std::string good = read_bytes(dir / "f.safetensors");
+    std::uint64_t n = 0;
+    std::memcpy(&n, good.data(), 8);
+    for (std::size_t byte = 0; byte < 16; ++byte)
+        for (int bit = 0; bit < 8; ++bit) {
+            std::string bad = good;
+            bad[8 + n + byte] = char(bad[8 + n + byte] ^ (1 << bit));
+            write_bytes(dir / "bad.safetensors", bad);
+            EXPECT_THAT(error_of<IoError>([&] { load_safetensors(dir / "bad.safetensors"); }),
+                        AllOf(HasSubstr("bad.safetensors"), HasSubstr(byte < 8 ? "tensor 'a'" : "tensor 'b'"),
+                              HasSubstr("does not match its checksum")))
+                << "byte " << byte << " bit " << bit;
+        }
+}
+
+TEST(Safetensors, RefusesMalformedOrStrayChecksums) {
+    TempDir dir;
+    const std::string entry = R"("w": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]})";
+    EXPECT_THAT(load_error(dir, R"({"__metadata__": {"crc32:w": "00000000"}, )" + entry + "}", "xy"),
+                HasSubstr("tensor 'w': its data does not match its checksum (crc32 8fe62899, the file says 00000000)"));
+    EXPECT_THAT(load_error(dir, R"({"__metadata__": {"crc32:w": "8FE62899"}, )" + entry + "}", "xy"),
+                HasSubstr("tensor 'w': checksum '8FE62899' is not 8 lowercase hex digits"));
+    EXPECT_THAT(load_error(dir, R"({"__metadata__": {"crc32:v": "8fe62899"}, )" + entry + "}", "xy"),
+                HasSubstr("checksum 'crc32:v' names no tensor of the file"));
+    write_bytes(dir / "ok.safetensors", raw_file(R"({"__metadata__": {"crc32:w": "8fe62899"}, )" + entry + "}", "xy"));
+    EXPECT_EQ(load_safetensors(dir / "ok.safetensors").get<std::uint8_t>("w")(1), 'y');
+}
+
+TEST(Safetensors, FilesWithoutChecksumsLoad) {
+    TempDir dir;
+    // As PyTorch's safetensors writes them: no crc32 in the metadata.
+    write_bytes(dir / "p.safetensors",
+                raw_file(R"({"__metadata__": {"format": "pt"}, "w": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}})",
+                         "xy"));
+    const SafetensorsFile f = load_safetensors(dir / "p.safetensors");
+    EXPECT_EQ(f.get<std::uint8_t>("w")(0), 'x');
+    EXPECT_EQ(f.metadata, (Metadata{{"format", "pt"}}));
+    save_safetensors(dir / "n.safetensors", {{"a", Array<float>{1.0f}}}, {}, /*checksums=*/false);
+    EXPECT_EQ(read_bytes(dir / "n.safetensors").find("crc32"), std::string::npos);
+    EXPECT_EQ(load_safetensors(dir / "n.safetensors").get<float>("a")(0), 1.0f);
 }
 
 TEST(Safetensors, EmptyAndZeroSized) {
