@@ -1,10 +1,10 @@
-// Module<T>: registration, recursive traversal, train/eval, paths, and the printable summary.
+// Module<T>: registration, recursive traversal, train/eval, paths, the deep copy under clone() and its checks, and
+// the printable summary.
 #include "nn/module.hpp"
-
-#include "autograd/inspect/name_scope.hpp"
 
 #include <algorithm>
 #include <ostream>
+#include <typeinfo>
 
 #include "autograd/array/errors.hpp"
 
@@ -12,20 +12,22 @@ namespace dg::nn {
 
 template <class T>
 Tensor<T> Module<T>::forward(const Tensor<T>&) {
-    throw ValueError(where() + ": has no forward (a plain container module)");
+    throw ValueError(where() + ": has no forward(x) of one tensor (a plain container, or a module whose forward takes "
+                               "other arguments: call it through its own class, not from a Sequential)");
 }
 
 template <class T>
 Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
-    // Ops created inside are labelled with the module path (anomaly errors, traces, graph pictures).
-    NameScope scope(name_);
-    Tensor<T> y = forward(x);
+    return call_in_scope([&] { return forward(x); });
+}
+
+template <class T>
+void Module<T>::remember_output(const Tensor<T>& y) {
     // Compared first: building a Shape on every call was a measurable part of a batch-1 step.
-    if (!y.defined()) return y;
+    if (!y.defined()) return;
     const auto& shape = y.value().shape();
     if (!last_output_shape_ || !std::equal(shape.begin(), shape.end(), last_output_shape_->begin(), last_output_shape_->end()))
         last_output_shape_ = y.shape();
-    return y;
 }
 
 template <class T>
@@ -34,7 +36,8 @@ void Module<T>::check_new_name(const std::string& name, const char* what) const 
         throw ValueError(where() + ": " + what + " name \"" + name + "\" must be non-empty and contain no '.'");
     const auto same = [&name](const auto& entry) { return entry.first == name; };
     if (std::any_of(parameters_.begin(), parameters_.end(), same) ||
-        std::any_of(children_.begin(), children_.end(), same))
+        std::any_of(children_.begin(), children_.end(), same) ||
+        std::any_of(buffers_.begin(), buffers_.end(), [&name](const Buffer& b) { return b.name == name; }))
         throw ValueError(where() + ": the name \"" + name + "\" is already registered");
 }
 
@@ -46,6 +49,17 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> value
     value.set_requires_grad(requires_grad);
     value.set_label(path_.empty() ? name : path_ + "." + name);
     parameters_.emplace_back(name, value);
+    return value;
+}
+
+template <class T>
+Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> value, bool persistent) {
+    check_new_name(name, "buffer");
+    if (!value.defined()) throw ValueError(where() + ": buffer \"" + name + "\" is an undefined tensor");
+    // A copy rather than clearing the flag of the caller's tensor (which may be someone's parameter).
+    if (!value.is_leaf() || value.requires_grad()) value = value.detach();
+    value.set_label(path_.empty() ? name : path_ + "." + name);
+    buffers_.push_back({name, value, persistent});
     return value;
 }
 
@@ -64,6 +78,7 @@ void Module<T>::set_path(const std::string& path) {
     name_ = path_.substr(path_.rfind('.') + 1);
     const std::string prefix = path_.empty() ? "" : path_ + ".";
     for (auto& [name, p] : parameters_) p.set_label(prefix + name);
+    for (auto& b : buffers_) b.value.set_label(prefix + b.name);
     for (auto& [name, child] : children_) child->set_path(prefix + name);
 }
 
@@ -83,14 +98,66 @@ std::vector<Tensor<T>> Module<T>::parameters(bool recurse) const {
     return out;
 }
 
+namespace {
+
+// The tensor at `dotted_name` in `all`, or ValueError naming `what` and listing the known names.
 template <class T>
-Tensor<T> Module<T>::parameter(const std::string& dotted_name) const {
-    const auto all = named_parameters(true);
-    for (const auto& [name, p] : all)
-        if (name == dotted_name) return p;
+Tensor<T> find_named(const std::vector<std::pair<std::string, Tensor<T>>>& all, const std::string& dotted_name,
+                     const std::string& where, const char* what) {
+    for (const auto& [name, t] : all)
+        if (name == dotted_name) return t;
     std::string known;
     for (const auto& entry : all) known += (known.empty() ? "" : ", ") + entry.first;
-    throw ValueError(where() + ": no parameter \"" + dotted_name + "\" (known: " + known + ")");
+    throw ValueError(where + ": no " + what + " \"" + dotted_name + "\" (known: " + (known.empty() ? "none" : known) +
+                     ")");
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> Module<T>::parameter(const std::string& dotted_name) const {
+    return find_named(named_parameters(true), dotted_name, where(), "parameter");
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers(bool recurse) const {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    for (const Buffer& b : buffers_) out.emplace_back(b.name, b.value);
+    if (!recurse) return out;
+    for (const auto& [name, child] : children_)
+        for (auto& [sub, b] : child->named_buffers(true)) out.emplace_back(name + "." + sub, b);
+    return out;
+}
+
+template <class T>
+Tensor<T> Module<T>::buffer(const std::string& dotted_name) const {
+    return find_named(named_buffers(true), dotted_name, where(), "buffer");
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::state_dict() const {
+    std::vector<std::pair<std::string, Tensor<T>>> out(parameters_.begin(), parameters_.end());
+    for (const Buffer& b : buffers_)
+        if (b.persistent) out.emplace_back(b.name, b.value);
+    for (const auto& [name, child] : children_)
+        for (auto& [sub, t] : child->state_dict()) out.emplace_back(name + "." + sub, t);
+    return out;
+}
+
+template <class T>
+const typename Module<T>::Ptr& Module<T>::child_or_throw(const std::string& name) const {
+    for (const auto& entry : children_)
+        if (entry.first == name) return entry.second;
+    std::string known;
+    for (const auto& entry : children_) known += (known.empty() ? "" : ", ") + entry.first;
+    throw ValueError(where() + ": no child module \"" + name + "\" (children: " + (known.empty() ? "none" : known) +
+                     ")");
+}
+
+template <class T>
+void Module<T>::wrong_child_type(const std::string& name) const {
+    throw ValueError(where() + ": child module \"" + name + "\" (" + child_or_throw(name)->describe() +
+                     ") is not of the class asked for");
 }
 
 template <class T>
@@ -101,6 +168,61 @@ std::vector<std::pair<std::string, typename Module<T>::Ptr>> Module<T>::named_mo
         for (auto& [sub, m] : child->named_modules()) out.emplace_back(name + "." + sub, m);
     }
     return out;
+}
+
+template <class T>
+Module<T>::Module(const Module& other, DeepCopy)
+    : training_(other.training_), last_output_shape_(other.last_output_shape_) {
+    // path_ and name_ stay "": the copy is a root until it is registered somewhere, and its labels say so.
+    for (const auto& [name, p] : other.parameters_)
+        parameters_.emplace_back(name, Tensor<T>(Array<T>(p.value()), p.requires_grad()).set_label(name));
+    for (const Buffer& b : other.buffers_)
+        buffers_.push_back({b.name, Tensor<T>(Array<T>(b.value.value())).set_label(b.name), b.persistent});
+    for (const auto& [name, child] : other.children_) {
+        Ptr copy = child->clone();
+        copy->set_path(name);
+        children_.emplace_back(name, std::move(copy));
+    }
+}
+
+template <class T>
+typename Module<T>::Ptr Module<T>::clone_impl() const {
+    throw ValueError(where() + ": clone() is not implemented by " + type_name() +
+                     ": derive the class from nn::Cloneable<" + type_name() + ", T> (nn/module.hpp)");
+}
+
+template <class T>
+template <class F>
+void Module<T>::for_each_use_count(const std::string& prefix, F&& f) const {
+    for (const auto& [name, p] : parameters_) f("parameter '" + prefix + name + "'", p.node_ptr().use_count());
+    for (const Buffer& b : buffers_) f("buffer '" + prefix + b.name + "'", b.value.node_ptr().use_count());
+    for (const auto& [name, child] : children_) {
+        f("child module '" + prefix + name + "'", child.use_count());
+        child->for_each_use_count(prefix + name + ".", f);
+    }
+}
+
+template <class T>
+typename Module<T>::Ptr Module<T>::clone() const {
+    // A copy that still holds a handle or pointer to the original's state (a member copied by a class's copy
+    // constructor instead of taken from the copy's registry) raises that state's use count: compare before and after.
+    std::vector<long> before;
+    for_each_use_count("", [&](const std::string&, long n) { before.push_back(n); });
+    Ptr copy = clone_impl();
+    if (typeid(*copy) != typeid(*this))
+        throw ValueError(where() + ": clone() of a " + type_name() + " made a " + copy->type_name() +
+                         " (another class): a subclass of a module class derives from nn::Cloneable<Self, T, Base> "
+                         "naming itself");
+    std::size_t i = 0;
+    std::string aliased;
+    for_each_use_count("", [&](const std::string& what, long n) {
+        if (n > before[i++] && aliased.empty()) aliased = what;
+    });
+    if (!aliased.empty())
+        throw ValueError(where() + ": the copy made by clone() still refers to the original's " + aliased +
+                         ": a member that points into the registry must be taken from the copy in the class's copy " +
+                         "constructor (this->parameter(name), this->child<M>(name); see nn/module.hpp)");
+    return copy;
 }
 
 template <class T>

@@ -14,7 +14,7 @@ namespace dg::nn {
 /// y = f(x), elementwise (softmax and log_softmax: along the last axis). Keeps the input's shape. The kinds, their
 /// names and α are the shared vocabulary of nn/reference/activation_kind.hpp; custom ones come from the registry.
 template <class T>
-class Activation : public Module<T> {
+class Activation : public Cloneable<Activation<T>, T> {
 public:
     /// A built-in kind with its α (dropped by the kinds that take none); ValueError if α is not finite. A custom
     /// activation is made from its name (the spec or text constructors).
@@ -48,31 +48,51 @@ template <class T>
 Tensor<T> activate(const Tensor<T>& x, const ActivationSpec& spec);
 
 // Named classes in the manner of libtorch: std::make_shared<ReLU<float>>(), std::make_shared<LeakyReLU<float>>(0.2).
+// Each is an Activation that names itself to Cloneable, so that its clone() is of its own class.
+template <class Self, class T>
+using NamedActivation = Cloneable<Self, T, Activation<T>>;
 /// f(x) = x.
-template <class T> struct Identity : Activation<T> { Identity() : Activation<T>(ActivationKind::identity) {} };
+template <class T> struct Identity : NamedActivation<Identity<T>, T> {
+    Identity() : NamedActivation<Identity<T>, T>(ActivationKind::identity) {}
+};
 /// f(x) = 1 / (1 + e^−x).
-template <class T> struct Sigmoid : Activation<T> { Sigmoid() : Activation<T>(ActivationKind::sigmoid) {} };
+template <class T> struct Sigmoid : NamedActivation<Sigmoid<T>, T> {
+    Sigmoid() : NamedActivation<Sigmoid<T>, T>(ActivationKind::sigmoid) {}
+};
 /// f(x) = tanh x.
-template <class T> struct Tanh : Activation<T> { Tanh() : Activation<T>(ActivationKind::tanh) {} };
+template <class T> struct Tanh : NamedActivation<Tanh<T>, T> {
+    Tanh() : NamedActivation<Tanh<T>, T>(ActivationKind::tanh) {}
+};
 /// f(x) = max(x, 0).
-template <class T> struct ReLU : Activation<T> { ReLU() : Activation<T>(ActivationKind::relu) {} };
+template <class T> struct ReLU : NamedActivation<ReLU<T>, T> {
+    ReLU() : NamedActivation<ReLU<T>, T>(ActivationKind::relu) {}
+};
 /// f(x) = x for x > 0, αx otherwise.
-template <class T> struct LeakyReLU : Activation<T> {
+template <class T> struct LeakyReLU : NamedActivation<LeakyReLU<T>, T> {
     explicit LeakyReLU(double alpha = default_alpha(ActivationKind::leaky_relu))
-        : Activation<T>(ActivationKind::leaky_relu, alpha) {}
+        : NamedActivation<LeakyReLU<T>, T>(ActivationKind::leaky_relu, alpha) {}
 };
 /// f(x) = x for x > 0, α(e^x − 1) otherwise.
-template <class T> struct ELU : Activation<T> {
-    explicit ELU(double alpha = default_alpha(ActivationKind::elu)) : Activation<T>(ActivationKind::elu, alpha) {}
+template <class T> struct ELU : NamedActivation<ELU<T>, T> {
+    explicit ELU(double alpha = default_alpha(ActivationKind::elu))
+        : NamedActivation<ELU<T>, T>(ActivationKind::elu, alpha) {}
 };
 /// f(x) = log(1 + e^x).
-template <class T> struct Softplus : Activation<T> { Softplus() : Activation<T>(ActivationKind::softplus) {} };
+template <class T> struct Softplus : NamedActivation<Softplus<T>, T> {
+    Softplus() : NamedActivation<Softplus<T>, T>(ActivationKind::softplus) {}
+};
 /// f(x) = |x|.
-template <class T> struct Abs : Activation<T> { Abs() : Activation<T>(ActivationKind::abs) {} };
+template <class T> struct Abs : NamedActivation<Abs<T>, T> {
+    Abs() : NamedActivation<Abs<T>, T>(ActivationKind::abs) {}
+};
 /// Softmax along the last axis.
-template <class T> struct Softmax : Activation<T> { Softmax() : Activation<T>(ActivationKind::softmax) {} };
+template <class T> struct Softmax : NamedActivation<Softmax<T>, T> {
+    Softmax() : NamedActivation<Softmax<T>, T>(ActivationKind::softmax) {}
+};
 /// Log-softmax along the last axis.
-template <class T> struct LogSoftmax : Activation<T> { LogSoftmax() : Activation<T>(ActivationKind::log_softmax) {} };
+template <class T> struct LogSoftmax : NamedActivation<LogSoftmax<T>, T> {
+    LogSoftmax() : NamedActivation<LogSoftmax<T>, T>(ActivationKind::log_softmax) {}
+};
 
 extern template class Activation<float>;
 extern template class Activation<double>;

@@ -8,9 +8,10 @@ namespace dg::nn {
 
 /// In training mode each element is zeroed with probability p and the survivors are scaled by 1/(1−p),
 /// so the expected output equals the input and eval mode needs no rescaling (inverted dropout).
-/// In eval mode, or with p = 0, forward returns its input unchanged. p = 1 zeroes everything.
+/// In eval mode, or with p = 0, forward returns its input unchanged. p = 1 zeroes everything. A clone() copies the
+/// generator's state: the copy draws the masks the original would draw next.
 template <class T>
-class Dropout : public Module<T> {
+class Dropout : public Cloneable<Dropout<T>, T> {
 public:
     /// The layer's generator is seeded from one draw of `gen`: two Dropout layers built from one generator
     /// get different masks, and the same seed gives the same masks run after run.

@@ -23,6 +23,10 @@ Embedding<T>::Embedding(std::size_t num_embeddings, std::size_t dim, Generator& 
 }
 
 template <class T>
+Embedding<T>::Embedding(const Embedding& other)
+    : Cloneable<Embedding<T>, T>(other), num_(other.num_), dim_(other.dim_), weight_(this->parameter("weight")) {}
+
+template <class T>
 std::string Embedding<T>::describe() const {
     return "Embedding " + std::to_string(num_) + "×" + std::to_string(dim_);
 }

@@ -13,9 +13,11 @@ namespace dg::nn {
 /// as PyTorch's nn.Embedding. An index outside [0, num_embeddings), or a non-integral one, is a ValueError
 /// naming the module.
 template <class T>
-class Embedding : public Module<T> {
+class Embedding : public Cloneable<Embedding<T>, T> {
 public:
     Embedding(std::size_t num_embeddings, std::size_t dim, Generator& gen, const Init& init = Init::normal(1.0));
+    /// The copy under clone(): the copy's own weight.
+    Embedding(const Embedding& other);
 
     /// Indices stored as T (integral values) of any shape S; output S + [dim].
     Tensor<T> forward(const Tensor<T>& indices) override;

@@ -29,6 +29,14 @@ Linear<T>::Linear(std::size_t in_features, std::size_t out_features, Generator& 
 }
 
 template <class T>
+Linear<T>::Linear(const Linear& other)
+    : Cloneable<Linear<T>, T>(other),
+      in_(other.in_),
+      out_(other.out_),
+      weight_(this->parameter("weight")),
+      bias_(other.has_bias() ? this->parameter("bias") : Tensor<T>()) {}
+
+template <class T>
 std::string Linear<T>::describe() const {
     return "Linear " + std::to_string(in_) + "→" + std::to_string(out_) + (has_bias() ? "" : " no bias");
 }

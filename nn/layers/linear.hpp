@@ -20,10 +20,12 @@ struct LinearOptions {
 /// y = x·Wᵀ + b. Input [*, in] (any leading dimensions, or just [in]); output [*, out].
 /// Parameters "weight" [out, in] and "bias" [out].
 template <class T>
-class Linear : public Module<T> {
+class Linear : public Cloneable<Linear<T>, T> {
 public:
     /// Weights drawn from `gen` (see LinearOptions for the defaults).
     Linear(std::size_t in_features, std::size_t out_features, Generator& gen, const LinearOptions& options = {});
+    /// The copy under clone(): the copy's own weight and bias.
+    Linear(const Linear& other);
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Linear"; }

@@ -139,6 +139,14 @@ Mlp<T>::Mlp(MlpSpec spec, Generator& gen, const MlpOptions& options) : spec_(std
 }
 
 template <class T>
+Mlp<T>::Mlp(const Mlp& other) : Cloneable<Mlp<T>, T>(other), spec_(other.spec_), record_(other.record_) {
+    for (std::size_t l = 1; l <= other.layers_.size(); ++l) {
+        const std::string k = std::to_string(l);
+        layers_.push_back({this->template child<Linear<T>>("fc" + k), this->template child<Activation<T>>("act" + k)});
+    }
+}
+
+template <class T>
 std::string Mlp<T>::describe() const {
     return "Mlp " + spec_.str();
 }
@@ -159,8 +167,7 @@ Tensor<T> Mlp<T>::forward(const Tensor<T>& x) {
         Tensor<T> z = (*layer.linear)(a);
         a = (*layer.activation)(z);
         if (record_) {
-            // Identity returns z itself; clone so that z(L) and a(L) stay distinct tensors with their own grads.
-            if (a.same(z)) a = z.clone();
+            // An identity activation returns z itself: then a(l) is z(l), one tensor (and one node in the graph).
             if (z.requires_grad()) z.retain_grad();
             z_.push_back(z);
             a_.push_back(a);

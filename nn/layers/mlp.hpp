@@ -69,7 +69,7 @@ struct MlpLayerArrays {
 /// z(l) = a(l−1)·W(l)ᵀ + b(l), a(l) = f(l)(z(l)), a(0) = x. Children: "fc1", "act1", ..., "fcL", "actL"
 /// (so parameters are "fc1.weight", "fc1.bias", ...).
 template <class T>
-class Mlp : public Module<T> {
+class Mlp : public Cloneable<Mlp<T>, T> {
 public:
     /// One layer: its Linear and its activation module.
     struct Layer {
@@ -82,6 +82,8 @@ public:
 
     Mlp(std::string_view spec, Generator& gen, const MlpOptions& options = {});
     Mlp(MlpSpec spec, Generator& gen, const MlpOptions& options = {});
+    /// The copy under clone(): layers() point at the copy's own children; nothing recorded is copied.
+    Mlp(const Mlp& other);
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Mlp"; }
@@ -97,7 +99,8 @@ public:
     std::vector<MlpLayerArrays<T>> layer_arrays() const;
 
     /// While on, forward keeps z(1..L) and a(1..L); each z(l) that requires grad calls retain_grad(), so after
-    /// loss.backward() preactivations()[l−1].grad() is δ(l) = ∂loss/∂z(l).
+    /// loss.backward() preactivations()[l−1].grad() is δ(l) = ∂loss/∂z(l). Recording adds no node to the graph:
+    /// where the activation is the identity, a(l) is the same tensor as z(l).
     void record_preactivations(bool on = true) { record_ = on; }
     /// z(l) of the last recorded forward (index l−1); empty before one.
     const std::vector<Tensor<T>>& preactivations() const { return z_; }

@@ -180,6 +180,22 @@ TEST(Sequential, AppliesModulesInOrder) {
     EXPECT_EQ(seq(x).shape(), (Shape{5, 2}));
 }
 
+TEST(Sequential, MakeSharedTakesTheModulesDirectly) {
+    Generator gen(4);
+    auto fc1 = std::make_shared<Linear<double>>(3, 4, gen);
+    auto fc2 = std::make_shared<Linear<double>>(4, 2, gen);
+    // No initializer list needed: pointers of any module classes, named by their index.
+    const auto seq = std::make_shared<Sequential<double>>(fc1, std::make_shared<Tanh<double>>(), fc2);
+    ASSERT_EQ(seq->size(), 3u);
+    EXPECT_EQ(seq->named_children()[2].first, "2");
+    EXPECT_TRUE((*seq)[0] == fc1);
+    EXPECT_EQ(fc2->path(), "2");
+    const Tensor<double> x = test::randn({5, 3}, 9, false);
+    EXPECT_TRUE(all_close((*seq)(x), fc2->forward(tanh(fc1->forward(x))), 0, 0));
+    const Sequential<double> one(std::make_shared<ReLU<double>>());
+    EXPECT_EQ(one.size(), 1u);
+}
+
 // ---- Dropout ------------------------------------------------------------------------------------------------
 
 TEST(Dropout, EvalModeIsTheIdentity) {
