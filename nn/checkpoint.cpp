@@ -65,12 +65,12 @@ CheckpointInfo info_from_metadata(const std::string& path, const Metadata& meta)
 }  // namespace
 
 template <class T>
-void save_checkpoint(const std::string& path, const Module<T>& model, const optim::Optimizer<T>* optimizer,
-                     const CheckpointInfo& info) {
+void save_checkpoint(const std::string& path, const Module<T>& model,
+                     const optim::Optimizer<typename detail::NonDeduced<T>::type>* optimizer, const CheckpointInfo& info) {
     std::vector<NamedArray> tensors;
-    for (const auto& [name, p] : model.named_parameters()) {
+    for (const auto& [name, p] : model.state_dict()) {
         if (starts_with(name, checkpoint_optimizer_prefix))
-            throw ValueError("save_checkpoint: parameter '" + name + "' clashes with the optimizer's prefix '" +
+            throw ValueError("save_checkpoint: '" + name + "' of the model clashes with the optimizer's prefix '" +
                              checkpoint_optimizer_prefix + "'");
         tensors.push_back({name, p.value()});
     }
@@ -106,7 +106,8 @@ void save_checkpoint(const std::string& path, const Module<T>& model, const opti
 }
 
 template <class T>
-CheckpointInfo load_checkpoint(const std::string& path, Module<T>& model, optim::Optimizer<T>* optimizer) {
+CheckpointInfo load_checkpoint(const std::string& path, Module<T>& model,
+                               optim::Optimizer<typename detail::NonDeduced<T>::type>* optimizer) {
     SafetensorsFile file = load_safetensors(path);
     CheckpointInfo info = info_from_metadata(path, file.metadata);
 
@@ -116,7 +117,7 @@ CheckpointInfo load_checkpoint(const std::string& path, Module<T>& model, optim:
     for (auto& t : file.tensors)
         (starts_with(t.name, checkpoint_optimizer_prefix) ? optimizer_tensors : params.tensors).push_back(std::move(t));
 
-    const auto named = model.named_parameters();
+    const auto named = model.state_dict();
     std::vector<TensorSpec> expected;
     for (const auto& [name, p] : named) expected.push_back({name, dtype_for<T>(), p.shape()});
     try {
@@ -156,7 +157,7 @@ CheckpointInfo load_checkpoint(const std::string& path, Module<T>& model, optim:
         }
     }
 
-    // Every check passed: now change the parameters, in place so the handles the layers hold see the values.
+    // Every check passed: now change the parameters and buffers, in place so the handles the layers hold see the values.
     NoGradGuard no_grad;
     for (const auto& [name, p] : named) {
         Tensor<T> handle = p;

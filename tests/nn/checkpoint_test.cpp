@@ -1,5 +1,6 @@
-// Checkpoints: bit-exact round trips of parameters, optimizer state and metadata; mismatched models and
-// optimizers refused with one message naming every problem; and resuming mid-run continuing bit-identically.
+// Checkpoints: bit-exact round trips of parameters, buffers, optimizer state and metadata; mismatched models and
+// optimizers refused with one message naming every problem; corrupted data refused by its checksum; and resuming
+// mid-run continuing bit-identically.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "autograd/ops.hpp"
+#include "data/test_util.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/data/loader.hpp"
 #include "nn/nn.hpp"
@@ -110,6 +112,115 @@ TEST_F(CheckpointTest, DoubleModelsRoundTripToo) {
     load_checkpoint<double>(path("d.safetensors"), loaded, nullptr);
     EXPECT_TRUE(same_parameters(saved, loaded));
     EXPECT_EQ(load_safetensors(path("d.safetensors")).metadata.at("dtype"), "F64");
+}
+
+TEST_F(CheckpointTest, ANullOptimizerNeedsNoTemplateArgument) {
+    Generator g1(1), g2(2);
+    Mlp<float> saved("3-4-2", g1), loaded("3-4-2", g2);
+    save_checkpoint(path("n.safetensors"), saved, nullptr);  // T comes from the model
+    const CheckpointInfo info = load_checkpoint(path("n.safetensors"), loaded, nullptr);
+    EXPECT_TRUE(same_parameters(saved, loaded));
+    EXPECT_EQ(info.optimizer, "");
+    // An optimizer of a derived class needs no cast either.
+    optim::Adam<float> adam(saved.parameters());
+    save_checkpoint(path("a.safetensors"), saved, &adam);
+    optim::Adam<float> adam2(loaded.parameters());
+    EXPECT_EQ(load_checkpoint(path("a.safetensors"), loaded, &adam2).optimizer, "Adam");
+}
+
+// Running statistics as BatchNorm keeps them: a weight, two persistent buffers and a non-persistent one.
+struct RunningStats : Cloneable<RunningStats, float> {
+    RunningStats() {
+        register_parameter("weight", Tensor<float>::ones({3}));
+        register_buffer("running_mean", Tensor<float>::zeros({3}));
+        register_buffer("num_batches_tracked", Tensor<float>::scalar(0.0f));
+        register_buffer("scratch", Tensor<float>::zeros({2}), /*persistent=*/false);
+    }
+    Tensor<float> forward(const Tensor<float>& x) override { return x; }
+};
+
+// A linear layer and the statistics, as "fc" and "stats".
+std::shared_ptr<Sequential<float>> model_with_buffers(Generator& gen) {
+    auto model = std::make_shared<Sequential<float>>();
+    model->push_back("fc", std::make_shared<Linear<float>>(3, 3, gen));
+    model->push_back("stats", std::make_shared<RunningStats>());
+    return model;
+}
+
+void set_all(const Tensor<float>& t, float v) {
+    NoGradGuard no_grad;
+    Tensor<float> h = t;
+    h.mutable_value().fill(v);
+}
+
+TEST_F(CheckpointTest, PersistentBuffersRoundTripUnderTheirDottedNames) {
+    Generator gen(3);
+    const auto model = model_with_buffers(gen);
+    set_all(model->buffer("stats.running_mean"), 0.25f);
+    set_all(model->buffer("stats.num_batches_tracked"), 7.0f);
+    set_all(model->buffer("stats.scratch"), 5.0f);
+    save_checkpoint(path("b.safetensors"), *model, nullptr);
+
+    // PyTorch's state_dict names and order: per module its parameters, then its persistent buffers.
+    std::vector<std::string> names;
+    for (const auto& t : load_safetensors(path("b.safetensors")).tensors) names.push_back(t.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"fc.weight", "fc.bias", "stats.weight", "stats.running_mean",
+                                               "stats.num_batches_tracked"}));
+
+    Generator other(4);
+    const auto loaded = model_with_buffers(other);
+    load_checkpoint(path("b.safetensors"), *loaded, nullptr);
+    EXPECT_TRUE(same_bits(loaded->buffer("stats.running_mean").value(), Array<float>{0.25f, 0.25f, 0.25f}));
+    EXPECT_EQ(loaded->buffer("stats.num_batches_tracked").item(), 7.0f);
+    EXPECT_EQ(loaded->buffer("stats.scratch").at(0), 0.0f);  // not persistent: not saved, left as it was
+    EXPECT_TRUE(same_parameters(*model, *loaded));
+    EXPECT_FALSE(loaded->buffer("stats.running_mean").requires_grad());
+}
+
+TEST_F(CheckpointTest, MissingBuffersAreRefusedLikeParameters) {
+    Generator gen(5);
+    Mlp<float> without("3-3", gen);
+    save_checkpoint(path("p.safetensors"), without, nullptr);
+    const auto model = model_with_buffers(gen);
+    set_all(model->buffer("stats.running_mean"), 0.5f);
+    EXPECT_THROW_MSG(load_checkpoint(path("p.safetensors"), *model, nullptr), IoError,
+                     "missing 'stats.running_mean' (F32 [3])", "missing 'stats.num_batches_tracked' (F32 [])",
+                     "unexpected 'fc1.weight'");
+    EXPECT_EQ(model->buffer("stats.running_mean").at(0), 0.5f);  // nothing changed
+}
+
+TEST_F(CheckpointTest, CorruptedWeightDataIsAnIoErrorNamingTheFileAndTheTensor) {
+    Generator g1(1), g2(2);
+    Mlp<float> model("784-100-10", g1), other("784-100-10", g2);
+    const std::string file = path("c.safetensors");
+    save_checkpoint(file, model, nullptr);
+    // 400 bytes in the middle of fc1.weight (the first tensor: its data starts right after the header) overwritten.
+    std::string bytes = test::read_bytes(file);
+    std::uint64_t header = 0;
+    std::memcpy(&header, bytes.data(), 8);
+    const std::size_t at = 8 + header + 100'000;
+    ASSERT_LT(at + 400, 8 + header + 784 * 100 * sizeof(float));
+    bytes.replace(at, 400, std::string(400, '\xA5'));
+    test::write_bytes(file, bytes);
+
+    const Array<float> before = other.parameter("fc1.weight").value();
+    EXPECT_THROW_MSG(load_checkpoint(file, other, nullptr), IoError, file.c_str(), "tensor 'fc1.weight'",
+                     "does not match its checksum", "corrupted");
+    EXPECT_TRUE(same_bits(other.parameter("fc1.weight").value(), before));  // nothing was loaded
+    EXPECT_THROW_MSG(read_checkpoint_info(file), IoError, "fc1.weight");
+}
+
+TEST_F(CheckpointTest, FilesWithoutChecksumsStillLoad) {
+    // The same checkpoint as another writer (PyTorch's safetensors) would write it: tensors and metadata, no crc32.
+    Generator g1(1), g2(2);
+    Mlp<float> model("4-3", g1), loaded("4-3", g2);
+    save_checkpoint(path("with.safetensors"), model, nullptr);
+    const SafetensorsFile file = load_safetensors(path("with.safetensors"));
+    save_safetensors(path("without.safetensors"), file.tensors, file.metadata, /*checksums=*/false);
+    ASSERT_EQ(test::read_bytes(path("without.safetensors")).find("crc32"), std::string::npos);
+    ASSERT_NE(test::read_bytes(path("with.safetensors")).find("crc32:fc1.weight"), std::string::npos);
+    load_checkpoint(path("without.safetensors"), loaded, nullptr);
+    EXPECT_TRUE(same_parameters(model, loaded));
 }
 
 TEST_F(CheckpointTest, WrongShapesAreRefusedInOneMessageAndChangeNothing) {
