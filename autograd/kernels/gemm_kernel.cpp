@@ -80,6 +80,10 @@ struct Variant {
 
 // Widest first. __builtin_cpu_supports also checks that the OS saves the wider registers.
 const std::vector<Variant>& variants() {
+#ifdef DG_GEMM_X86
+    static const bool cpu_known = (__builtin_cpu_init(), true);  // in case this runs in a static constructor
+    (void)cpu_known;
+#endif
     static const std::vector<Variant> all = {
 #ifdef DG_GEMM_X86
         DG_GEMM_VARIANT(avx512, [] { return bool(__builtin_cpu_supports("avx512f")); }),
