@@ -113,6 +113,60 @@ template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, cons
 /// y = x·Wᵀ (no bias).
 template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w);
 
+// ---- recurrent (autograd/ops/recurrent.cpp) -------------------------------------------------------------
+// PyTorch's layouts: W_ih [G·H, C] and W_hh [G·H, H] with the G gate blocks stacked in their rows (Elman G = 1; LSTM
+// G = 4: i, f, g, o; GRU G = 3: r, z, n); biases [G·H], optional (an undefined tensor: none). Sequences are time-major
+// and flat, [T·N, K] with step t in rows t·N … t·N + N − 1, as linear() produces and reads them. A *_sequence op runs
+// the recurrence over all T steps as one node, fed the input projection xp = x·W_ihᵀ + b_ih of every step (one GEMM
+// over [T·N, C] beforehand); its backward is backpropagation through time, with ΔW_hh one GEMM over all steps. The
+// cells are one step: the projection of x, then the sequence op with T = 1.
+/// The Elman network's nonlinearity f.
+enum class RnnNonlinearity { tanh, relu };
+/// The Elman recurrence h_t = f(xp_t + h_{t−1}·W_hhᵀ + b_hh), h_{−1} = h0: xp [T·N, H], h0 [N, H], w_hh [H, H],
+/// b_hh [H] → every h_t, [T·N, H].
+template <class T>
+Tensor<T> rnn_sequence(const Tensor<T>& xp, const Tensor<T>& h0, const Tensor<T>& w_hh, const Tensor<T>& b_hh,
+                       RnnNonlinearity f = RnnNonlinearity::tanh);
+/// The LSTM recurrence (PyTorch's): a_t = xp_t + h_{t−1}·W_hhᵀ + b_hh split into i, f, g, o; c_t = σ(f)⊙c_{t−1} +
+/// σ(i)⊙tanh(g), h_t = σ(o)⊙tanh(c_t): xp [T·N, 4H], h0, c0 [N, H], w_hh [4H, H], b_hh [4H] → [2·T·N, H], every h_t
+/// (the first T·N rows) then every c_t.
+template <class T>
+Tensor<T> lstm_sequence(const Tensor<T>& xp, const Tensor<T>& h0, const Tensor<T>& c0, const Tensor<T>& w_hh,
+                        const Tensor<T>& b_hh);
+/// The GRU recurrence (PyTorch's): with hp = h_{t−1}·W_hhᵀ + b_hh, r = σ(xp_r + hp_r), z = σ(xp_z + hp_z),
+/// n = tanh(xp_n + r⊙hp_n), h_t = (1 − z)⊙n + z⊙h_{t−1}: xp [T·N, 3H], h0 [N, H], w_hh [3H, H], b_hh [3H] →
+/// every h_t, [T·N, H].
+template <class T>
+Tensor<T> gru_sequence(const Tensor<T>& xp, const Tensor<T>& h0, const Tensor<T>& w_hh, const Tensor<T>& b_hh);
+/// One Elman step (PyTorch's RNNCell): f(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), x [N, C], h [N, H] → [N, H].
+template <class T>
+Tensor<T> rnn_cell(const Tensor<T>& x, const Tensor<T>& h, const Tensor<T>& w_ih, const Tensor<T>& w_hh,
+                   const Tensor<T>& b_ih, const Tensor<T>& b_hh, RnnNonlinearity f = RnnNonlinearity::tanh);
+/// An LSTM's state after a step: h' and c', each [N, H].
+template <class T>
+struct LstmState {
+    Tensor<T> h;  ///< the hidden state h'
+    Tensor<T> c;  ///< the cell state c'
+};
+/// One LSTM step (PyTorch's LSTMCell): x [N, C], h and c [N, H] → h', c' (see lstm_sequence).
+template <class T>
+LstmState<T> lstm_cell(const Tensor<T>& x, const Tensor<T>& h, const Tensor<T>& c, const Tensor<T>& w_ih,
+                       const Tensor<T>& w_hh, const Tensor<T>& b_ih, const Tensor<T>& b_hh);
+/// One GRU step (PyTorch's GRUCell): x [N, C], h [N, H] → h' [N, H] (see gru_sequence).
+template <class T>
+Tensor<T> gru_cell(const Tensor<T>& x, const Tensor<T>& h, const Tensor<T>& w_ih, const Tensor<T>& w_hh,
+                   const Tensor<T>& b_ih, const Tensor<T>& b_hh);
+/// One LSTM step backward in one pass (lstm_sequence's BPTT step): from the gradients gh, gc reaching h_t and c_t,
+/// the activated gates [N, 4H] (i, f, g, o), c_{t−1} and c_t, returns [N, 5H] = [∂l/∂a_t (4H) | ∂l/∂c_{t−1} (H)].
+template <class T>
+Tensor<T> lstm_step_backward(const Tensor<T>& gh, const Tensor<T>& gc, const Tensor<T>& gates, const Tensor<T>& c_prev,
+                             const Tensor<T>& c);
+/// One GRU step backward in one pass (gru_sequence's BPTT step): from the gradient gh reaching h_t, the saved
+/// [N, 4H] = r, z, n, hp_n and h_{t−1}, returns [N, 7H] = [∂l/∂xp_t (3H) | ∂l/∂hp_t (3H) | gh⊙z, the part of
+/// ∂l/∂h_{t−1} that does not pass through W_hh (H)].
+template <class T>
+Tensor<T> gru_step_backward(const Tensor<T>& gh, const Tensor<T>& gates, const Tensor<T>& h_prev);
+
 // ---- shape (a negative axis counts from the end) -------------------------------------------------------
 /// The transpose of a 2-d tensor.
 template <class T> Tensor<T> transpose(const Tensor<T>& x);
