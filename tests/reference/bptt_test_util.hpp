@@ -1,0 +1,81 @@
+// Shared by the BPTT reference tests: seeded random arrays, targets that suit a loss, and the central finite
+// differences of a loss with respect to every element of an array, or to every array a BPTT result has a gradient for.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "nn/reference/bptt_common.hpp"
+#include "nn/reference/delta_loss.hpp"
+
+namespace dg::reference::test {
+
+/// Normal(0, scale) entries of the given shape.
+inline Array<double> random_array(std::mt19937_64& rng, const Shape& shape, double scale) {
+    std::normal_distribution<double> normal(0.0, scale);
+    Array<double> out = Array<double>::from_shape(shape);
+    for (double& x : out) x = normal(rng);
+    return out;
+}
+
+/// Targets [rows, K] that suit the loss: real values, probability rows, or values in (0, 1).
+inline Array<double> random_targets(std::mt19937_64& rng, Loss loss, std::size_t rows, std::size_t K) {
+    Array<double> y = random_array(rng, {rows, K}, 1.0);
+    if (loss == Loss::softmax_ce) {
+        for (std::size_t i = 0; i < rows; ++i) {
+            double sum = 0;
+            for (std::size_t j = 0; j < K; ++j) sum += (y(i, j) = std::exp(y(i, j)));
+            for (std::size_t j = 0; j < K; ++j) y(i, j) /= sum;
+        }
+    } else if (loss == Loss::bce) {
+        std::uniform_real_distribution<double> unit(0.05, 0.95);
+        for (double& x : y) x = unit(rng);
+    }
+    return y;
+}
+
+/// Expects `analytic` to be the central difference (step 1e-6) of `loss` with respect to every element of `param`,
+/// which is perturbed in place and restored.
+inline void expect_matches_differences(const Array<double>& analytic, Array<double>& param,
+                                       const std::function<double()>& loss, const char* what) {
+    ASSERT_EQ(shape_of(analytic), shape_of(param)) << what;
+    const double eps = 1e-6;
+    for (std::size_t k = 0; k < param.size(); ++k) {
+        const double keep = param.data()[k];
+        param.data()[k] = keep + eps;
+        const double up = loss();
+        param.data()[k] = keep - eps;
+        const double down = loss();
+        param.data()[k] = keep;
+        const double numeric = (up - down) / (2 * eps);
+        EXPECT_NEAR(analytic.data()[k], numeric, 1e-7 + 1e-5 * std::abs(numeric)) << what << " element " << k;
+    }
+}
+
+/// Expects every gradient a BPTT result has for its network — each layer's ΔW_ih, ΔW_hh, Δb_ih, Δb_hh and ∂l/∂h_0, the
+/// head's ΔW and Δb, ∂l/∂x_t — to be the central difference of `loss` with respect to that array (net, h0, X [T, N, C]).
+template <class Result, class Net>
+void expect_gradients_match_differences(const Result& r, Net& net, std::vector<Array<double>>& h0, Array<double>& X,
+                                        const std::function<double()>& loss) {
+    EXPECT_NEAR(r.loss, loss(), 1e-15);
+    for (std::size_t k = 0; k < net.layers.size(); ++k) {
+        SCOPED_TRACE("layer " + std::to_string(k + 1));
+        expect_matches_differences(r.layers[k].dW_ih, net.layers[k].W_ih, loss, "W_ih");
+        expect_matches_differences(r.layers[k].dW_hh, net.layers[k].W_hh, loss, "W_hh");
+        expect_matches_differences(r.layers[k].db_ih, net.layers[k].b_ih, loss, "b_ih");
+        expect_matches_differences(r.layers[k].db_hh, net.layers[k].b_hh, loss, "b_hh");
+        expect_matches_differences(r.layers[k].dh0, h0[k], loss, "h0");
+    }
+    expect_matches_differences(r.head.dW, net.head.W, loss, "head W");
+    expect_matches_differences(r.head.db, net.head.b, loss, "head b");
+    Array<double> dx = Array<double>::from_shape(shape_of(X));
+    for (std::size_t t = 0; t < r.dx.size(); ++t) xt::view(dx, t) = r.dx[t];
+    expect_matches_differences(dx, X, loss, "X");
+}
+
+}  // namespace dg::reference::test
