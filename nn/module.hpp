@@ -70,8 +70,8 @@ class Cloneable;
 template <class T>
 class Module {
 public:
-    using Ptr = std::shared_ptr<Module<T>>;
-    using value_type = T;
+    using Ptr = std::shared_ptr<Module<T>>;  ///< how modules are held
+    using value_type = T;                    ///< the element type of its tensors (float or double)
 
     virtual ~Module() = default;
     /// Not copyable by assignment or by accident: copy a module with clone().
@@ -272,6 +272,7 @@ protected:
     Cloneable(const Cloneable& other) : Cloneable(other, std::is_same<Base, Module<T>>()) {}
     Cloneable& operator=(const Cloneable&) = delete;
 
+    /// A Self copied by Self's copy constructor.
     typename Module<T>::Ptr clone_impl() const override {
         return std::make_shared<Self>(static_cast<const Self&>(*this));
     }

@@ -28,8 +28,8 @@ Shape array_shape(const AnyArray& array);
 
 /// One named tensor of a file.
 struct NamedArray {
-    std::string name;
-    AnyArray value;
+    std::string name;  ///< the tensor's name in the file ("fc1.weight")
+    AnyArray value;    ///< its values, of any supported dtype
 };
 
 /// Free-form string pairs stored under the header's "__metadata__" key.
@@ -37,9 +37,9 @@ using Metadata = std::map<std::string, std::string>;
 
 /// A loaded safetensors file.
 struct SafetensorsFile {
-    std::string path;
+    std::string path;                 ///< where it was read from (error messages name it)
     std::vector<NamedArray> tensors;  ///< in the order of the header
-    Metadata metadata;
+    Metadata metadata;                ///< the header's __metadata__, without the checksums
 
     /// The tensor called `name`, or nullptr.
     const AnyArray* find(const std::string& name) const;
@@ -71,9 +71,9 @@ SafetensorsFile load_safetensors(const std::string& path);
 
 /// What a file is expected to hold.
 struct TensorSpec {
-    std::string name;
-    DType dtype;
-    Shape shape;
+    std::string name;  ///< the tensor's name
+    DType dtype;       ///< its element type
+    Shape shape;       ///< its extents
 };
 
 /// Compares a loaded file with `expected` and throws one IoError listing every mismatch: missing tensors,

@@ -47,8 +47,9 @@ private:
 template <class T>
 Tensor<T> activate(const Tensor<T>& x, const ActivationSpec& spec);
 
-// Named classes in the manner of libtorch: std::make_shared<ReLU<float>>(), std::make_shared<LeakyReLU<float>>(0.2).
-// Each is an Activation that names itself to Cloneable, so that its clone() is of its own class.
+/// The base of the named activation classes in the manner of libtorch (std::make_shared<ReLU<float>>(),
+/// std::make_shared<LeakyReLU<float>>(0.2)): an Activation that names itself to Cloneable, so that its clone() is of
+/// its own class.
 template <class Self, class T>
 using NamedActivation = Cloneable<Self, T, Activation<T>>;
 /// f(x) = x.
@@ -69,11 +70,13 @@ template <class T> struct ReLU : NamedActivation<ReLU<T>, T> {
 };
 /// f(x) = x for x > 0, αx otherwise.
 template <class T> struct LeakyReLU : NamedActivation<LeakyReLU<T>, T> {
+    /// α, the slope for x <= 0 (0.01 by default).
     explicit LeakyReLU(double alpha = default_alpha(ActivationKind::leaky_relu))
         : NamedActivation<LeakyReLU<T>, T>(ActivationKind::leaky_relu, alpha) {}
 };
 /// f(x) = x for x > 0, α(e^x − 1) otherwise.
 template <class T> struct ELU : NamedActivation<ELU<T>, T> {
+    /// α, the value approached as x → −∞ is −α (1 by default).
     explicit ELU(double alpha = default_alpha(ActivationKind::elu))
         : NamedActivation<ELU<T>, T>(ActivationKind::elu, alpha) {}
 };

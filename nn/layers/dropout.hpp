@@ -21,6 +21,7 @@ public:
     std::string type_name() const override { return "Dropout"; }
     std::string describe() const override;
 
+    /// The probability of zeroing an element.
     double p() const { return p_; }
     /// The layer's own generator (to save or restore its state for resumable training).
     Generator& generator() { return gen_; }

@@ -15,6 +15,7 @@ namespace dg::nn {
 template <class T>
 class Embedding : public Cloneable<Embedding<T>, T> {
 public:
+    /// A table of num_embeddings rows of dim values, drawn from `gen` by `init`.
     Embedding(std::size_t num_embeddings, std::size_t dim, Generator& gen, const Init& init = Init::normal(1.0));
     /// The copy under clone(): the copy's own weight.
     Embedding(const Embedding& other);
@@ -29,8 +30,11 @@ public:
     std::string describe() const override;
     std::string output_shape_hint() const override;
 
+    /// The number of rows (valid indices are 0 .. num_embeddings − 1).
     std::size_t num_embeddings() const { return num_; }
+    /// The length of each row.
     std::size_t dim() const { return dim_; }
+    /// The table [num_embeddings, dim]; aliases the registered parameter.
     const Tensor<T>& weight() const { return weight_; }
 
 private:

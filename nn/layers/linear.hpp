@@ -12,9 +12,9 @@ namespace dg::nn {
 /// How a Linear layer is built. Defaults: a bias; W ~ U(−1/√in, 1/√in) (PyTorch's nn.Linear scale,
 /// which keeps sigmoid / tanh units out of saturation for any width); b = 0.
 struct LinearOptions {
-    bool bias = true;
-    Init weight_init = Init::fan_in_uniform();
-    Init bias_init = Init::zeros();
+    bool bias = true;                           ///< whether the layer has a bias
+    Init weight_init = Init::fan_in_uniform();  ///< how W is drawn
+    Init bias_init = Init::zeros();             ///< how b is drawn (fan_in_uniform: U(±1/√in), as PyTorch)
 };
 
 /// y = x·Wᵀ + b. Input [*, in] (any leading dimensions, or just [in]); output [*, out].
@@ -33,12 +33,15 @@ public:
     std::string describe() const override;
     std::string output_shape_hint() const override;
 
+    /// The input width.
     std::size_t in_features() const { return in_; }
+    /// The output width.
     std::size_t out_features() const { return out_; }
     /// W [out, in]; aliases the registered parameter.
     const Tensor<T>& weight() const { return weight_; }
     /// b [out], or an undefined tensor without bias.
     const Tensor<T>& bias() const { return bias_; }
+    /// Whether the layer has a bias.
     bool has_bias() const { return bias_.defined(); }
 
 private:

@@ -39,9 +39,10 @@ namespace dg::nn {
 
 /// A parsed spec: sizes[0] is the input width, sizes[l] the width of layer l; activations[l−1] is f(l).
 struct MlpSpec {
-    std::vector<std::size_t> sizes;
-    std::vector<ActivationSpec> activations;
+    std::vector<std::size_t> sizes;           ///< n0 (the input width), n1, ..., nL
+    std::vector<ActivationSpec> activations;  ///< f(1), ..., f(L)
 
+    /// L, the number of layers.
     std::size_t num_layers() const { return activations.size(); }
     /// The canonical text: sizes, then one ":act@k" per layer, e.g. "2-4-1:tanh@1:sigmoid@2".
     std::string str() const;
@@ -54,7 +55,7 @@ MlpSpec parse_mlp_spec(std::string_view spec);
 
 /// How every layer of an Mlp is built (see LinearOptions: W ~ U(±1/√in), b = 0 by default).
 struct MlpOptions {
-    LinearOptions linear;
+    LinearOptions linear;  ///< the options of every Linear layer
 };
 
 /// One layer's parameters as plain arrays: what the delta reference takes (dg::reference::LayerParams:
@@ -73,14 +74,19 @@ class Mlp : public Cloneable<Mlp<T>, T> {
 public:
     /// One layer: its Linear and its activation module.
     struct Layer {
-        std::shared_ptr<Linear<T>> linear;
-        std::shared_ptr<Activation<T>> activation;
+        std::shared_ptr<Linear<T>> linear;          ///< the child "fc<l>"
+        std::shared_ptr<Activation<T>> activation;  ///< the child "act<l>"
+        /// W(l) [n_l, n_{l−1}].
         const Tensor<T>& weight() const { return linear->weight(); }
+        /// b(l) [n_l].
         const Tensor<T>& bias() const { return linear->bias(); }
+        /// f(l).
         const ActivationSpec& act() const { return activation->spec(); }
     };
 
+    /// The MLP of a spec text (the grammar above); weights drawn from `gen`. ValueError for a bad spec.
     Mlp(std::string_view spec, Generator& gen, const MlpOptions& options = {});
+    /// The MLP of a parsed spec.
     Mlp(MlpSpec spec, Generator& gen, const MlpOptions& options = {});
     /// The copy under clone(): layers() point at the copy's own children; nothing recorded is copied.
     Mlp(const Mlp& other);
@@ -91,7 +97,9 @@ public:
     std::string describe() const override;
     std::string output_shape_hint() const override;
 
+    /// The spec it was built from.
     const MlpSpec& spec() const { return spec_; }
+    /// L, the number of layers.
     std::size_t num_layers() const { return layers_.size(); }
     /// layers()[l−1] is layer l of the notes.
     const std::vector<Layer>& layers() const { return layers_; }

@@ -17,7 +17,7 @@ namespace dg::nn {
 template <class T>
 class Sequential : public Cloneable<Sequential<T>, T> {
 public:
-    using Ptr = typename Module<T>::Ptr;
+    using Ptr = typename Module<T>::Ptr;  ///< a shared pointer to any module
 
     Sequential() = default;
     /// Sequential<float>{std::make_shared<Linear<float>>(2, 4, gen), std::make_shared<Tanh<float>>()}.
@@ -34,6 +34,7 @@ public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Sequential"; }
 
+    /// The number of modules in the chain.
     std::size_t size() const { return this->named_children().size(); }
     /// The i-th module (bounds-checked: ValueError).
     Ptr operator[](std::size_t i) const;
