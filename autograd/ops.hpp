@@ -241,6 +241,70 @@ template <class T> Tensor<T> log_softmax(const Tensor<T>& x, int axis = -1);
 /// backward is one pass: (softmax(logits) - onehot(target)) * g / batch.
 template <class T> Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::size_t>& target);
 
+// ---- convolutional networks: convolution, pooling, normalisation (autograd/ops/conv.cpp, pooling.cpp, norm.cpp) ----
+// Images are NCHW: [batch, channels, height, width]. Each backward is made of these ops, so gradients of gradients work.
+/// Two extents, for the height and the width axis; one number means both (Size2(2) is 2×2).
+struct Size2 {
+    std::size_t h = 0;  ///< along the height axis
+    std::size_t w = 0;  ///< along the width axis
+    /// Both extents `both`.
+    Size2(std::size_t both = 0) : h(both), w(both) {}
+    /// Height `height`, width `width`.
+    Size2(std::size_t height, std::size_t width) : h(height), w(width) {}
+};
+/// conv2d's geometry, with PyTorch's meaning and defaults, in the order Conv2dOptions{stride, padding, dilation,
+/// groups}: Conv2dOptions{2, 1} is stride 2 and padding 1 on both axes, Conv2dOptions{1, {0, 2}} pads 2 columns only.
+struct Conv2dOptions {
+    Size2 stride{1};         ///< step between windows (>= 1)
+    Size2 padding{0};        ///< zeros added before and after each spatial axis
+    Size2 dilation{1};       ///< spacing of the kernel taps (>= 1)
+    std::size_t groups = 1;  ///< channels split into independent groups (divides C_in and C_out)
+};
+/// 2-d convolution (a cross-correlation, as PyTorch's): x [N, C_in, H, W], w [C_out, C_in/groups, kH, kW], optional bias
+/// b [C_out] (an undefined tensor: none) → [N, C_out, H_out, W_out], H_out = (H + 2·padding − dilation·(kH − 1) − 1) /
+/// stride + 1 (likewise W_out). Computed as im2col + GEMM.
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b, const Conv2dOptions& options = {});
+/// conv2d without bias.
+template <class T> Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, const Conv2dOptions& options = {});
+/// conv2d's gradient for its input of shape `input_shape` given g = ∂l/∂y [N, C_out, H_out, W_out]: col2im(Wᵀ·g), the
+/// transposed convolution of g with w (PyTorch's torch.nn.grad.conv2d_input).
+template <class T>
+Tensor<T> conv2d_input_grad(const Tensor<T>& g, const Tensor<T>& w, const Shape& input_shape,
+                            const Conv2dOptions& options = {});
+/// conv2d's gradient for its weight of shape `weight_shape` given the input x and g = ∂l/∂y: g·im2col(x)ᵀ summed over
+/// the batch (torch.nn.grad.conv2d_weight).
+template <class T>
+Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& g, const Shape& weight_shape,
+                             const Conv2dOptions& options = {});
+/// Max pooling of x [N, C, H, W] over kernel windows moved by `stride` (0, the default: the kernel size), with
+/// `padding` on each side read as −∞ (at most half the kernel, as PyTorch). The gradient goes to the arg-max of each
+/// window; of tied maxima to the first in row-major order (PyTorch's choice); a NaN counts as the maximum.
+template <class T> Tensor<T> max_pool2d(const Tensor<T>& x, Size2 kernel, Size2 stride = {}, Size2 padding = {});
+/// Average pooling of x [N, C, H, W], padding read as zeros that count in the average (PyTorch's default
+/// count_include_pad = true): every window's sum is divided by kH·kW.
+template <class T> Tensor<T> avg_pool2d(const Tensor<T>& x, Size2 kernel, Size2 stride = {}, Size2 padding = {});
+/// avg_pool2d's gradient for an input of shape `input_shape`: each g[p] spread as g[p]/(kH·kW) over its window (its
+/// own backward is avg_pool2d).
+template <class T>
+Tensor<T> avg_pool2d_backward(const Tensor<T>& g, const Shape& input_shape, Size2 kernel, Size2 stride = {},
+                              Size2 padding = {});
+/// Batch normalisation of x [N, C] or [N, C, H, W] (any [N, C, ...]) per channel c: y = (x − μ_c)/√(σ²_c + eps)·gamma_c +
+/// beta_c, gamma and beta [C] optional (undefined: 1 and 0). Training: μ, σ² are the batch's (σ² biased, over N·H·W
+/// values), and running_mean/running_var [C], when defined, are updated in place outside the graph as PyTorch's:
+/// r = (1 − momentum)·r + momentum·stat, with the unbiased variance. Evaluation: μ, σ² are running_mean, running_var.
+/// (Tensors are handles: the running statistics are written into the caller's tensors.)
+template <class T>
+Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, Tensor<T> running_mean,
+                     Tensor<T> running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+/// Layer normalisation over the trailing dims `normalized_shape` of x: each slice is standardised by its own mean and
+/// biased variance, y = (x − μ)/√(σ² + eps)·gamma + beta, gamma and beta of shape normalized_shape, optional.
+template <class T>
+Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Tensor<T>& gamma = {},
+                     const Tensor<T>& beta = {}, double eps = 1e-5);
+/// x with the dims start_dim..end_dim (inclusive; negative counts from the end) merged into one; recorded as a reshape.
+template <class T> Tensor<T> flatten(const Tensor<T>& x, int start_dim = 1, int end_dim = -1);
+
 // ---- operators: tensors and scalars on either side ------------------------------------------------------
 template <class T> Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
 template <class T> Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }

@@ -18,24 +18,6 @@
 namespace dg::blas {
 namespace {
 
-// OpenBLAS runs on one thread inside deltagrad's products: the threads are deltagrad's (parallel.hpp). The count
-// is process-wide, so it is set back afterwards; a BLAS call another thread makes meanwhile runs on one thread
-// too (slower, never wrong).
-class OneBlasThread {
-public:
-    OneBlasThread() : restore_(openblas_get_num_threads()) {
-        if (restore_ > 1) openblas_set_num_threads(1);
-    }
-    ~OneBlasThread() {
-        if (restore_ > 1) openblas_set_num_threads(restore_);
-    }
-    OneBlasThread(const OneBlasThread&) = delete;
-    OneBlasThread& operator=(const OneBlasThread&) = delete;
-
-private:
-    int restore_;
-};
-
 CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 void call_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
@@ -106,6 +88,15 @@ constexpr int unset = -1;
 std::atomic<int> chosen_kernel{unset};
 
 }  // namespace
+
+// OpenBLAS runs on one thread inside deltagrad's products: the threads are deltagrad's (parallel.hpp). A BLAS call
+// another thread makes meanwhile runs on one thread too (slower, never wrong).
+OneBlasThread::OneBlasThread() : restore_(openblas_get_num_threads()) {
+    if (restore_ > 1) openblas_set_num_threads(1);
+}
+OneBlasThread::~OneBlasThread() {
+    if (restore_ > 1) openblas_set_num_threads(restore_);
+}
 
 Kernel detail::kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes) {
     if (dg_gemm) {

@@ -40,6 +40,20 @@ namespace detail {
 Kernel kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes);
 }  // namespace detail
 
+/// Runs OpenBLAS on one thread for the guard's lifetime, and sets its thread count back afterwards (the count is
+/// process-wide). gemm holds one while it runs; code that calls gemm from several of deltagrad's threads at once
+/// (parallel::run) holds one around them, so that their calls do not set and reset the count under each other.
+class OneBlasThread {
+public:
+    OneBlasThread();
+    ~OneBlasThread();
+    OneBlasThread(const OneBlasThread&) = delete;
+    OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+private:
+    int restore_;
+};
+
 /// How many parts gemm splits an m×n×k product into with `threads` threads (1: not split).
 std::size_t gemm_parts(std::size_t m, std::size_t n, std::size_t k, int threads);
 

@@ -15,6 +15,7 @@ namespace dg::reference {
 namespace {
 
 using test::all_activations;
+using test::central_difference;
 constexpr Loss all_losses[] = {Loss::mse_half, Loss::mse, Loss::softmax_ce, Loss::bce};
 
 Array<double> random_matrix(std::mt19937_64& rng, std::size_t rows, std::size_t cols, double scale) {
@@ -85,18 +86,6 @@ Problem random_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, double
 }
 
 double fd_tolerance(double analytic) { return 1e-7 + 1e-6 * std::abs(analytic); }
-
-// Central difference of the loss with respect to one entry of some array the loss reads.
-template <class F>
-double central_difference(double& x, F&& loss) {
-    const double eps = 1e-5, saved = x;
-    x = saved + eps;
-    const double up = loss();
-    x = saved - eps;
-    const double down = loss();
-    x = saved;
-    return (up - down) / (2 * eps);
-}
 
 // Checks ΔW, Δb and δ of every layer against finite differences; returns how many numbers it compared.
 std::size_t check_against_finite_differences(Problem& p) {

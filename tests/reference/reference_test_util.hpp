@@ -1,4 +1,5 @@
-// Shared by the reference tests: every activation the reference has a formula for, in declaration order.
+// Shared by the reference tests: every activation the reference has a formula for, in declaration order, and the
+// central difference the finite-difference checks use.
 #pragma once
 
 #include <vector>
@@ -14,5 +15,17 @@ inline const std::vector<ActivationKind> all_activations = [] {
         if (has_formula(f)) kinds.push_back(f);
     return kinds;
 }();
+
+/// (loss(x + ε) − loss(x − ε)) / 2ε with ε = 1e-5, for one entry x of some array the loss reads; x is restored.
+template <class F>
+double central_difference(double& x, F&& loss) {
+    const double eps = 1e-5, saved = x;
+    x = saved + eps;
+    const double up = loss();
+    x = saved - eps;
+    const double down = loss();
+    x = saved;
+    return (up - down) / (2 * eps);
+}
 
 }  // namespace dg::reference::test
