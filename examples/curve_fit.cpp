@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
     examples::Example ex("curve_fit", "curve fitting y = x + 0.3 sin(2 pi x) + noise with a 1-10-1 tanh MLP");
     std::size_t n = 50;
     int steps = 3000;
-    ex.app.add_option("--points", n, "noisy samples")->capture_default_str();
-    ex.app.add_option("--steps", steps, "full-batch Adam steps")->capture_default_str();
+    ex.app.add_option("--points", n, "noisy samples")->capture_default_str()
+        ->check(examples::whole_number(2));
+    ex.app.add_option("--steps", steps, "full-batch Adam steps")->capture_default_str()
+        ->check(examples::whole_number(1));
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
     if (ex.smoke) steps = 1500;
     Generator gen(ex.seed);
@@ -59,11 +61,11 @@ int main(int argc, char** argv) {
     std::printf("fit vs the noise-free curve on [0, 1]: RMSE %.4f, max error %.4f\n", rmse, max_err);
     ex.check(rmse < 0.05, "the fit follows the noise-free curve (RMSE < 0.05)", std::to_string(rmse));
 
-    ex.plot({"Curve fit: y = x + 0.3 sin(2 pi x) + e, e ~ U(-0.1, 0.1)", "x", "y", false,
+    ex.plot({"Curve fit: y = x + 0.3·sin(2πx) + ε, ε ~ U(−0.1, 0.1)", "x", "y", false,
              {{"data", xs, ys, "points pt 7 ps 0.8 lc rgb '#4d4d4d'"},
               {"truth", grid, true_y, "lines dt 2 lw 2 lc rgb '#1b9e77'"},
-              {"1-10-1 tanh fit", grid, fit, "lines lw 2 lc rgb '#d95f02'"}}, {}}, "fit.png", 700, 480);
-    ex.plot({"Curve fit: training loss", "step", "loss", true, {{"1/n sum 1/2 (h - y)^2", its, losses, "lines lw 2"}}, {}},
-            "loss.png", 600, 400);
+              {"1-10-1 tanh fit", grid, fit, "lines lw 2 lc rgb '#d95f02'"}}, {}}, "fit.png");
+    ex.plot({"Curve fit: training loss", "step", "loss", true, {{"(1/n) Σ ½(h(x) − y)²", its, losses, "lines lw 2"}}, {}},
+            "loss.png");
     return ex.finish();
 }

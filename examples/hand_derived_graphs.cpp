@@ -89,7 +89,7 @@ void chain(examples::Example& ex) {
             {"∂l/∂w1", "δ1 · x", d1 * xv, w1.grad().item()},
             {"∂l/∂b", "δ1", d1, b.grad().item()}});
     std::cout << "\nbackward trace (the engine's visit order; #k names the node step k visited):\n" << trace.table();
-    ex.graph(l, "chain", "chain l = h(w3 g(w2 f(w1 x + b))), f = sigmoid, g = tanh, h = sigmoid");
+    ex.graph(l, "chain", "chain l = h(w3·g(w2·f(w1·x + b))), f = sigmoid, g = tanh, h = sigmoid", &trace);
 }
 
 void diamond(examples::Example& ex) {
@@ -144,7 +144,8 @@ void diamond(examples::Example& ex) {
             {"∂l/∂b1", "δ1", d1, b1.grad().item()}});
     std::cout << "\nbackward trace (a1's sigmoid is visited once, after both paths have added into its gradient):\n"
               << trace.table();
-    ex.graph(l, "diamond", "diamond l = f(w4 f(w2 a1 + b2) + w5 f(w3 a1 + b3) + b), a1 = f(w1 x + b1), f = sigmoid");
+    ex.graph(l, "diamond", "diamond l = f(w4·f(w2·a1 + b2) + w5·f(w3·a1 + b3) + b), a1 = f(w1·x + b1), f = sigmoid",
+             &trace);
 }
 
 }  // namespace

@@ -45,10 +45,14 @@ int main(int argc, char** argv) {
         texts.push_back(std::string("/usr/share/common-licenses/") + f);
     std::size_t dim = 30, hidden = 100;
     int epochs = 8;  // validation perplexity bottoms out around epoch 7 on the default texts
-    ex.app.add_option("--text", texts, "English text files")->capture_default_str();
-    ex.app.add_option("--dim", dim, "embedding size (the notes: 300)")->capture_default_str();
-    ex.app.add_option("--hidden", hidden, "tanh units (the notes: 1000)")->capture_default_str();
-    ex.app.add_option("--epochs", epochs, "passes over the training text")->capture_default_str();
+    ex.app.add_option("--text", texts, "English text files")->capture_default_str()
+        ->check(CLI::ExistingFile);
+    ex.app.add_option("--dim", dim, "embedding size (the notes: 300)")->capture_default_str()
+        ->check(examples::whole_number(1));
+    ex.app.add_option("--hidden", hidden, "tanh units (the notes: 1000)")->capture_default_str()
+        ->check(examples::whole_number(1));
+    ex.app.add_option("--epochs", epochs, "passes over the training text")->capture_default_str()
+        ->check(examples::whole_number(1));
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
     if (ex.smoke) texts.resize(1), dim = 16, hidden = 48, epochs = 4;
     Generator gen(ex.seed);
@@ -130,6 +134,7 @@ int main(int argc, char** argv) {
     };
     // Mini-batch training (batch 32, shuffled each epoch); keep the parameters of the best validation epoch.
     double best = 1e30;
+    int best_epoch = 0;
     std::vector<Array<float>> best_params;
     std::vector<double> ep, train_ppl, valid_ppl;
     for (int e = 1; e <= epochs; ++e) {
@@ -147,7 +152,7 @@ int main(int argc, char** argv) {
         ep.push_back(e), train_ppl.push_back(model_ppl(tr)), valid_ppl.push_back(model_ppl(split[1]));
         std::printf("epoch %2d: perplexity train %.1f, validation %.1f\n", e, train_ppl.back(), valid_ppl.back());
         if (valid_ppl.back() < best) {
-            best = valid_ppl.back(), best_params.clear();
+            best = valid_ppl.back(), best_epoch = e, best_params.clear();
             for (const auto& p : params) best_params.push_back(p.value());
         }
     }
@@ -155,6 +160,7 @@ int main(int argc, char** argv) {
         NoGradGuard ng;  // restore the best epoch's parameters (early stopping)
         for (std::size_t i = 0; i < params.size(); ++i) params[i].mutable_value() = best_params[i];
     }
+    std::printf("kept the parameters of epoch %d of %d (the best validation perplexity, %.1f)\n", best_epoch, epochs, best);
     const double ppl_nn = model_ppl(test);
     std::printf("\ntest perplexity: unigram (add-one) %.1f, bigram (add-one) %.1f, bigram interpolated (λ = %.1f) %.1f,\n"
                 "                 neural, %zu-word context: %.1f\n", ppl_uni, ppl_bi, lambda, ppl_interp, context, ppl_nn);
@@ -178,7 +184,7 @@ int main(int argc, char** argv) {
              {{"train", ep, train_ppl, "linespoints pt 7 lw 2"}, {"validation", ep, valid_ppl, "linespoints pt 7 lw 2"},
               {"bigram add-one (test)", {1, double(epochs)}, {ppl_bi, ppl_bi}, "lines dt 2 lw 2"},
               {"bigram interpolated (test)", {1, double(epochs)}, {ppl_interp, ppl_interp}, "lines dt 4 lw 2"},
-              {"unigram add-one (test)", {1, double(epochs)}, {ppl_uni, ppl_uni}, "lines dt 3 lw 2"}}, {}},
-            "perplexity.png", 700, 450);
+              {"unigram add-one (test)", {1, double(epochs)}, {ppl_uni, ppl_uni}, "lines dt 3 lw 2"}}, {}, true},
+            "perplexity.png");
     return ex.finish();
 }

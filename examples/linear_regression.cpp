@@ -1,6 +1,8 @@
 // Example 3 (notes 003): y = 1.5 + 2·x1 + 5·x2 + N(0, 0.5) fitted by gradient descent on the library's autograd
 // (θ a tensor, loss mse_half, optimizer SGD), compared with the closed-form least squares; BGD, SGD, MBGD.
 #include <cmath>
+#include <limits>
+#include <cstdio>
 #include <iostream>
 
 #include "common/example.hpp"
@@ -53,8 +55,10 @@ int main(int argc, char** argv) {
     examples::Example ex("linear_regression", "linear regression by gradient descent vs least squares");
     double lr = 1e-3;
     int iterations = 2000;
-    ex.app.add_option("--lr", lr, "learning rate (the notes: 1e-3)")->capture_default_str();
-    ex.app.add_option("--iterations", iterations, "BGD iterations (the notes: 2000)")->capture_default_str();
+    ex.app.add_option("--lr", lr, "learning rate (the notes: 1e-3)")->capture_default_str()
+        ->check(examples::real_number(0, std::numeric_limits<double>::infinity(), true));
+    ex.app.add_option("--iterations", iterations, "BGD iterations (the notes: 2000)")->capture_default_str()
+        ->check(examples::whole_number(1));
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
     Generator gen(ex.seed);
 
@@ -115,18 +119,23 @@ int main(int argc, char** argv) {
         for (std::size_t e = 0; e < f->loss.size(); ++e) c.x.push_back(e);
         curves.push_back(c);
     }
-    ex.plot({"Loss 1/m sum 1/2 (x'theta - y)^2, lr " + std::to_string(lr).substr(0, 5), "epoch", "loss", true, curves, {}},
-            "loss_curves.png");
+    char title[96];
+    std::snprintf(title, sizeof title, "Loss (1/m) Σ ½(xᵀθ − y)², lr %g", lr);
+    ex.plot({title, "epoch", "loss", true, curves, {}}, "loss_curves.png");
 
-    // The parameter path of the notes' BGD run, with least squares dashed.
+    // The parameter path of the notes' BGD run, each with its least-squares value dashed in the same colour.
     std::vector<Series> path;
-    const char* names[] = {"b", "theta1", "theta2"};
+    const char* names[] = {"b", "θ1", "θ2"};
+    const char* colors[] = {"#1b9e77", "#d95f02", "#7570b3"};
     for (int k = 0; k < 3; ++k) {
-        Series p{names[k], {}, {}, "lines lw 2"}, t{std::string(names[k]) + " least squares", {0, double(bgd.path.size())}, {ls[k], ls[k]}, "lines dt 2 lc rgb 'gray40'"};
+        const std::string color = std::string(" lc rgb '") + colors[k] + "'";
+        Series p{names[k], {}, {}, "lines lw 2" + color},
+            t{std::string(names[k]) + ", least squares", {0, double(bgd.path.size())}, {ls[k], ls[k]}, "lines dt 2 lw 2" + color};
         for (std::size_t i = 0; i < bgd.path.size(); ++i) p.x.push_back(i + 1), p.y.push_back(bgd.path[i][k]);
         path.push_back(p);
         path.push_back(t);
     }
-    ex.plot({"BGD parameter path from (3, 3, 3)", "iteration", "value", false, path, {}}, "parameter_path.png");
+    ex.plot({"BGD parameter path from (3, 3, 3)", "iteration", "value", false, path, {"set yrange [1.25:5.25]"}},
+            "parameter_path.png");
     return ex.finish();
 }

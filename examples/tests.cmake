@@ -20,12 +20,13 @@ smoke)
 idx)
   # --data idx on six 2x2 images of classes 0..2 (written here): the confusion matrix labels each row with the
   # class index once ("1", not "1 1"): a header of the 3 column indices, then rows of an index and 3 counts.
+  # The loss is given under bpcheck's name (softmax_ce), which train accepts for cross-entropy.
   set -e
   printf '\000\000\010\003\000\000\000\006\000\000\000\002\000\000\000\002' > "$dir/images"
   printf '\377\000\000\000\000\377\000\000\000\000\377\000\377\020\000\000\020\377\000\000\000\020\377\000' >> "$dir/images"
   printf '\000\000\010\001\000\000\000\006\000\001\002\000\001\002' > "$dir/labels"
   "$train" --data idx --train-images "$dir/images" --train-labels "$dir/labels" --test-images "$dir/images" \
-    --test-labels "$dir/labels" --spec 4-5-3:tanh --epochs 1 --batch 2 --out "$dir/out" > "$dir/log"
+    --test-labels "$dir/labels" --spec 4-5-3:tanh --loss softmax_ce --epochs 1 --batch 2 --out "$dir/out" > "$dir/log"
   cat "$dir/log"
   awk '/^confusion matrix/ { on = 1; next }
        on && NF == 0 { exit }
@@ -34,7 +35,8 @@ idx)
        END { exit bad || n != 4 }' "$dir/log"
   head -1 "$dir/out/confusion_matrix.csv" | grep -qx 'true\\predicted,0,1,2' ;;
 bad)
-  # Each bad invocation: exit code 2 and a one-line message naming the problem.
+  # Each bad invocation: exit code 2 and a one-line message naming the problem, its range in words (no
+  # 30-digit numbers), no repeated "train: " prefix.
   check() {
     fragment=$1; shift
     "$train" --out "$dir/out" "$@" > "$dir/stdout" 2> "$dir/stderr"; rc=$?
@@ -42,9 +44,20 @@ bad)
     test $rc -eq 2 || { echo "FAIL: '$*' exited $rc, expected 2"; exit 1; }
     test "$(wc -l < "$dir/stderr")" -eq 1 || { echo "FAIL: '$*' printed more than one error line"; exit 1; }
     grep -q -- "$fragment" "$dir/stderr" || { echo "FAIL: '$*' error lacks '$fragment'"; exit 1; }
+    ! grep -Eq '[0-9]{30}|train: .*train: ' "$dir/stderr" || { echo "FAIL: '$*': a 30-digit number or a doubled prefix"; exit 1; }
   }
   check "--optimizer" --optimizer nope
-  check "--lr" --lr -1
+  check "train: error: --lr must be a number, at least 0 (got -1)" --lr -1
+  check "--batch must be a whole number, at least 1 (got -1)" --batch -1
+  check "--batch must be a whole number, at least 1 (got 0)" --batch 0
+  check "--batch must be a whole number, at least 1 (got 99999999999999999999)" --batch 99999999999999999999
+  check "--threads must be a whole number, from 0 to 4096 (got -3)" --threads -3
+  check "--epochs was given twice: give it once" --epochs 2 --epochs 3
+  check "--l2 must be a number, at least 0 (got -1)" --l2 -1
+  check "--gamma must be a number, greater than 0 (got 0)" --gamma 0
+  check "--vanishing must be a number, greater than 0 and less than 1 (got 2)" --vanishing 2
+  check "--exploding must be a number, greater than 1 (got 0.5)" --exploding 0.5
+  check "--loss must be one of cross-entropy (or softmax-ce" --loss nope
   check "784-x-10" --spec 784-x-10
   check "784-100-3" --spec 784-100-3
   check "/nonexistent" --data idx --train-images /nonexistent
@@ -63,13 +76,37 @@ resume)
   test "$(wc -l < "$dir/a")" -eq 3
   cmp "$dir/a" "$dir/b" ;;
 diagnostics)
-  # --diagnostics: one row per layer and epoch in diagnostics.csv, sigmoid layers report a saturation share.
+  # --diagnostics: one row per layer and epoch in diagnostics.csv (a fresh run into the same folder starts it
+  # anew), sigmoid layers report a saturation share; the thresholds are printed; the "wrote" line lists
+  # diagnostics.csv and the plot of |δ(l)| per epoch (log scale, one line per layer, whole-number epoch ticks).
   set -e
-  "$train" --limit 1000 --epochs 2 --spec 784-16-8-10:sigmoid --diagnostics --out "$dir/out" > "$dir/log"
+  for run in 1 2; do
+    "$train" --limit 1000 --epochs 2 --spec 784-16-8-10:sigmoid --diagnostics --out "$dir/out" > "$dir/log"
+  done
+  cat "$dir/log"
   grep -q "^diagnostics, epoch 2" "$dir/log"
+  grep -q "flags vanishing below 0.01·|δ(L)|, exploding above 100·|δ(L)|" "$dir/log"
   head -1 "$dir/out/diagnostics.csv" | grep -q "^epoch,layer,activation,delta_norm,grad_norm,update_ratio,dead_relu,saturated,flag$"
+  test "$(wc -l < "$dir/out/diagnostics.csv")" -eq 7
   test "$(grep -c '^[12],[123],' "$dir/out/diagnostics.csv")" -eq 6
-  grep -q '^2,1,sigmoid,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,,[0-9.]*,' "$dir/out/diagnostics.csv" ;;
+  grep -q '^2,1,sigmoid,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,,[0-9.]*,' "$dir/out/diagnostics.csv"
+  grep -q '^wrote .*, diagnostics.csv, diagnostics.png}$' "$dir/log"
+  test -s "$dir/out/diagnostics.png"
+  grep -q '^set logscale y$' "$dir/out/diagnostics.gp"
+  test "$(grep -o 'index [0-9]' "$dir/out/diagnostics.gp" | wc -l)" -eq 3
+  grep -qx 'set xtics 1' "$dir/out/diagnostics.gp"
+  grep -qx 'set xtics 1' "$dir/out/loss.gp" ;;
+flags)
+  # The vanishing flag: a 6-layer sigmoid net's first layers get a small share of the last layer's |δ|; flagged
+  # with the default threshold (0.01), not with --vanishing 1e-6.
+  set -e
+  args="--limit 500 --epochs 1 --spec 784-32-32-32-32-32-10:sigmoid --optimizer sgd --lr 0.1 --schedule none --warmup 0 --diagnostics"
+  "$train" $args --out "$dir/default" > "$dir/default.log"
+  "$train" $args --vanishing 1e-6 --out "$dir/low" > "$dir/low.log"
+  cat "$dir/default.log"
+  grep -Eq '^ +1 sigmoid .* vanishing$' "$dir/default.log"
+  ! grep -q 'vanishing$' "$dir/low.log"
+  grep -q "flags vanishing below 1e-06·|δ(L)|" "$dir/low.log" ;;
 sgd_in_backward)
   # --optimizer sgd updates inside backward (backward_and_step); --diagnostics needs the gradients and takes
   # backward, then step. Both must train the same: losses within 1e-5 relative (rounding), accuracies equal.
@@ -88,7 +125,7 @@ sgd_in_backward)
   } END { exit bad || rows != 2 }' ;;
 esac
 ]=])
-  foreach(check smoke idx bad resume diagnostics sgd_in_backward)
+  foreach(check smoke idx bad resume diagnostics flags sgd_in_backward)
     add_test(NAME examples.train.${check}
       COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
               ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})
@@ -105,6 +142,23 @@ foreach(example gates perceptron linear_regression logistic_regression xor_mlp d
     set_tests_properties(examples.${example}.smoke PROPERTIES LABELS examples TIMEOUT 120)
   endif()
 endforeach()
+
+# The pictures' gnuplot scripts name their data and output by file name only: moved elsewhere, the folder
+# re-plots from itself.
+if(TARGET gates)
+  add_test(NAME examples.plot_scripts_run_from_their_folder
+    COMMAND sh -c "set -e; rm -rf \"$1\" \"$1.moved\"; \"$0\" --smoke --out \"$1\" > /dev/null; mv \"$1\" \"$1.moved\"; cd \"$1.moved\"; rm xor_network.png; gnuplot xor_network.gp; test -s xor_network.png; ! grep -q \"$1\" xor_network.gp"
+            $<TARGET_FILE:gates> ${CMAKE_CURRENT_BINARY_DIR}/relocated_plot)
+  set_tests_properties(examples.plot_scripts_run_from_their_folder PROPERTIES LABELS examples TIMEOUT 60)
+endif()
+
+# The examples refuse a bad option as the tools do: one line that gives the range in words, exit code 2.
+if(TARGET xor_mlp)
+  add_test(NAME examples.bad_option
+    COMMAND sh -c "\"$0\" --seeds 0 --out \"$1\" 2> \"$1.err\"; rc=$?; cat \"$1.err\"; test $rc -eq 2 && grep -qx 'xor_mlp: error: --seeds must be a whole number, at least 1 (got 0)' \"$1.err\""
+            $<TARGET_FILE:xor_mlp> ${CMAKE_CURRENT_BINARY_DIR}/bad_option)
+  set_tests_properties(examples.bad_option PROPERTIES LABELS examples TIMEOUT 60)
+endif()
 
 # "name|command line" -> the name, and the command line as an argument list.
 function(split_run run name_var args_var)
@@ -133,15 +187,44 @@ if(TARGET bpcheck)
   add_test(NAME tools.bpcheck.json COMMAND sh -c "\"$1\" --spec 3-4-2:abs --loss mse --l2 0.1 --json > \"$2\" && grep -q '\"flagged_count\": ' \"$2\" && grep -q '\"reference_vs_fd\": ' \"$2\""
     sh $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_report.json)
   set_tests_properties(tools.bpcheck.json PROPERTIES LABELS tools TIMEOUT 60)
-  # Bad usage and unreadable files exit with status 2 exactly (1 is kept for a disagreement).
+  # Both tools accept both spellings of a loss (one table, examples/common/cli.cpp).
+  add_test(NAME tools.bpcheck.train_loss_names COMMAND bpcheck --spec 5-4-1:elu --loss bce_with_logits --batch 3)
+  add_test(NAME tools.bpcheck.cross_entropy COMMAND bpcheck --spec 4-8-3:tanh --loss cross-entropy --batch 5)
+  set_tests_properties(tools.bpcheck.train_loss_names tools.bpcheck.cross_entropy PROPERTIES LABELS tools TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "PASS: ")
+  # When only the finite differences disagree (here the largest step accepted is too large for 4-8-3:tanh in
+  # double), the step is named as the suspect; the exit status is 1, a disagreement.
+  add_test(NAME tools.bpcheck.step_hint COMMAND sh -c "\"$0\" --spec 4-8-3:tanh --eps 0.01 > \"$1\"; rc=$?; cat \"$1\"; test $rc -eq 1 && grep -q '^hint: autograd and the delta reference agree.*--eps 0.01 may be the cause' \"$1\""
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_hint.txt)
+  set_tests_properties(tools.bpcheck.step_hint PROPERTIES LABELS tools TIMEOUT 60)
+  # Bad usage and unreadable files exit with status 2 exactly (1 is kept for a disagreement), with one line on
+  # stderr that starts "bpcheck: error: " once, holds the expected words, and no 30-digit number.
   set(bpcheck_bad_runs
-    "bad_spec|--spec 4-x-3"
-    "bad_head|--spec 4-5-3:tanh:sigmoid-out --loss softmax-ce"
-    "missing_fixture|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors")
+    "bad_spec|MLP spec \"4-x-3\"|--spec 4-x-3"
+    "bad_head|bpcheck: error: loss softmax_ce does not fit output activation sigmoid|--spec 4-5-3:tanh:sigmoid-out --loss softmax-ce"
+    "missing_fixture|no_such.safetensors|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors"
+    "batch_zero|--batch must be a whole number, at least 1 (got 0)|--batch 0"
+    "batch_negative|--batch must be a whole number, at least 1 (got -1)|--batch -1"
+    "l2_negative|--l2 must be a number, at least 0 (got -1)|--l2 -1"
+    "rtol_negative|--rtol must be a number, from 0 to 1 (got -1)|--rtol -1"
+    "eps_tiny|--eps must be a number, from 1e-08 to 0.01 (got 1e-30)|--eps 1e-30"
+    "eps_large|--eps must be a number, from 1e-08 to 0.01 (got 0.3)|--eps 0.3"
+    "repeated|--seed was given twice: give it once|--seed 1 --seed 2"
+    "nll|: the delta reference has no formula for nll|--loss nll"
+    "unknown_loss|--loss must be one of cross-entropy (or softmax-ce, softmax-cross-entropy)|--loss hinge"
+    "against_and_spec|so --spec cannot be given with it|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors --spec 2-3-1:tanh"
+    "softmax_one_output|--loss cross-entropy needs at least 2 outputs: the softmax of a single output is always 1|--spec 2-3-1:tanh --loss softmax-ce")
   foreach(run ${bpcheck_bad_runs})
-    split_run("${run}" name args)
-    add_test(NAME tools.bpcheck.${name} COMMAND sh -c "\"$0\" \"$@\"; test $? -eq 2" $<TARGET_FILE:bpcheck> ${args})
-    set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60)
+    string(REPLACE "|" ";" parts "${run}")
+    list(GET parts 0 name)
+    list(GET parts 1 fragment)
+    list(GET parts 2 command_line)
+    separate_arguments(args UNIX_COMMAND "${command_line}")
+    add_test(NAME tools.bpcheck.${name}
+      COMMAND sh -c "\"$0\" \"$@\" > /dev/null 2> \"$BPCHECK_ERR\"; rc=$?; cat \"$BPCHECK_ERR\"; test $rc -eq 2 && test $(wc -l < \"$BPCHECK_ERR\") -eq 1 && grep -q '^bpcheck: error: ' \"$BPCHECK_ERR\" && ! grep -Eq 'bpcheck: .*bpcheck: |[0-9]{30}' \"$BPCHECK_ERR\" && grep -qF -- \"$BPCHECK_FRAGMENT\" \"$BPCHECK_ERR\""
+              $<TARGET_FILE:bpcheck> ${args})
+    set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60 ENVIRONMENT
+      "BPCHECK_ERR=${CMAKE_CURRENT_BINARY_DIR}/bpcheck_${name}.err;BPCHECK_FRAGMENT=${fragment}")
   endforeach()
   # Golden fixture: --save writes it, --against recomputes and compares (fixtures order the two).
   set(bpcheck_golden ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_golden.safetensors)

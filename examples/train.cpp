@@ -19,6 +19,7 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/kernels/parallel.hpp"
+#include "common/cli.hpp"
 #include "common/diagnostics.hpp"
 #include "common/plot.hpp"
 #include "common/train_report.hpp"
@@ -76,6 +77,7 @@ struct Options {
     std::size_t stop_after = 0;  // stop after this many epochs of this invocation, as if interrupted (not saved)
     bool distributed = false;    // data-parallel over mpirun's ranks (not saved: a checkpoint resumes on any number)
     bool diagnostics = false;    // per-layer diagnostics each epoch (not saved in checkpoints)
+    examples::DiagnosticsThresholds flags;  // --vanishing / --exploding (not saved either)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Options, spec, loss, optimizer, lr, schedule, step_size, gamma, warmup,
                                                 batch, epochs, l2, seed, out, data, data_dir, train_images,
@@ -296,25 +298,37 @@ void validate(const Options& o) {
 }
 
 void add_options(CLI::App& app, Options& o) {
+    using examples::real_number;
+    using examples::whole_number;
     app.add_option("--spec", o.spec, "MLP spec (grammar in nn/layers/mlp.hpp), e.g. 784-100-10:sigmoid")->capture_default_str();
-    app.add_option("--loss", o.loss, "loss on the outputs (nll needs a log_softmax output layer)")
-        ->check(CLI::IsMember({"cross-entropy", "nll", "mse", "mse-half", "bce-with-logits"}))
+    app.add_option("--loss", o.loss,
+                   "loss on the outputs: " + examples::loss_choices(false) + " (nll needs a log_softmax output layer)")
+        ->transform(examples::loss_option(false))
         ->capture_default_str();
     app.add_option("--optimizer", o.optimizer, "update rule")
         ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"}))
         ->capture_default_str();
-    app.add_option("--lr", o.lr, "learning rate")->capture_default_str();
+    app.add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(real_number(0));
     app.add_option("--schedule", o.schedule, "learning-rate schedule, stepped every batch")
         ->check(CLI::IsMember({"none", "step", "exponential", "cosine"}))
         ->capture_default_str();
-    app.add_option("--step-size", o.step_size, "step schedule: epochs between decays")->capture_default_str();
+    app.add_option("--step-size", o.step_size, "step schedule: epochs between decays")
+        ->capture_default_str()
+        ->check(real_number(0, std::numeric_limits<double>::infinity(), true));
     app.add_option("--gamma", o.gamma, "step: decay per --step-size epochs; exponential: decay per epoch")
-        ->capture_default_str();
-    app.add_option("--warmup", o.warmup, "epochs of linear learning-rate warmup (from lr/3)")->capture_default_str();
-    app.add_option("--batch", o.batch, "mini-batch size")->capture_default_str();
-    app.add_option("--epochs", o.epochs, "number of passes over the training data")->capture_default_str();
-    app.add_option("--l2", o.l2, "L2 penalty λ/(2m)·Σ‖W‖² on the weights (m = batch size)")->capture_default_str();
-    app.add_option("--seed", o.seed, "seed of the weights and the shuffling")->capture_default_str();
+        ->capture_default_str()
+        ->check(real_number(0, std::numeric_limits<double>::infinity(), true));
+    app.add_option("--warmup", o.warmup, "epochs of linear learning-rate warmup (from lr/3)")
+        ->capture_default_str()
+        ->check(real_number(0));
+    app.add_option("--batch", o.batch, "mini-batch size")->capture_default_str()->check(whole_number(1));
+    app.add_option("--epochs", o.epochs, "number of passes over the training data")
+        ->capture_default_str()
+        ->check(whole_number(1));
+    app.add_option("--l2", o.l2, "L2 penalty λ/(2m)·Σ‖W‖² on the weights (m = batch size)")
+        ->capture_default_str()
+        ->check(real_number(0));
+    app.add_option("--seed", o.seed, "seed of the weights and the shuffling")->capture_default_str()->check(whole_number(0));
     app.add_option("--out", o.out, "output folder")->capture_default_str();
     app.add_option("--data", o.data, "dataset")
         ->check(CLI::IsMember({"fashion-mnist", "idx", "csv"}))
@@ -326,23 +340,38 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--test-labels", o.test_labels, "IDX test labels")->check(CLI::ExistingFile);
     app.add_option("--train-csv", o.train_csv, "CSV training table (numbers; one label column)")->check(CLI::ExistingFile);
     app.add_option("--test-csv", o.test_csv, "CSV test table")->check(CLI::ExistingFile);
-    app.add_option("--label-column", o.label_column, "CSV: 0-based column of the class label")->capture_default_str();
+    app.add_option("--label-column", o.label_column, "CSV: 0-based column of the class label")
+        ->capture_default_str()
+        ->check(whole_number(0));
     app.add_flag("--csv-header", o.csv_header, "CSV: the first line holds column names");
     app.add_flag("--standardize,!--no-standardize", o.standardize,
                  "standardize inputs with the training set's overall mean and std (default: on)");
-    app.add_option("--limit", o.limit, "use only the first N training samples (0: all)")->capture_default_str();
+    app.add_option("--limit", o.limit, "use only the first N training samples (0: all)")
+        ->capture_default_str()
+        ->check(whole_number(0));
     app.add_option("--resume", o.resume, "continue from this checkpoint (its options apply unless given again)")
         ->check(CLI::ExistingFile);
     app.add_option("--threads", o.threads,
                    "threads for large matrix products (0: deltagrad's default, DG_NUM_THREADS or all cores)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0, 4096));
     app.add_option("--keep-checkpoints", o.keep_checkpoints, "per-epoch checkpoints to keep (0: all)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0));
     app.add_option("--stop-after", o.stop_after,
-                   "stop after N epochs of this invocation, as if interrupted (to test --resume; 0: never)");
+                   "stop after N epochs of this invocation, as if interrupted (to test --resume; 0: never)")
+        ->check(whole_number(0));
     app.add_flag("--diagnostics", o.diagnostics,
-                 "per layer and epoch: |delta|, |dW|, update/|W|, dead ReLUs, saturated units, vanishing/exploding "
-                 "flags (printed, and written to diagnostics.csv)");
+                 "per layer and epoch: |δ(l)|, |ΔW(l)|, update/|W|, dead ReLUs, saturated units, vanishing/exploding "
+                 "flags (printed, written to diagnostics.csv, and |δ(l)| per epoch plotted in diagnostics.png)");
+    app.add_option("--vanishing", o.flags.vanishing,
+                   "--diagnostics: flag a layer 'vanishing' when its mean |δ(l)| is below this times the last layer's")
+        ->capture_default_str()
+        ->check(real_number(0, 1, true, true));
+    app.add_option("--exploding", o.flags.exploding,
+                   "--diagnostics: flag a layer 'exploding' when its mean |δ(l)| is above this times the last layer's")
+        ->capture_default_str()
+        ->check(real_number(1, std::numeric_limits<double>::infinity(), true));
     app.add_flag("--distributed", o.distributed,
                  "data-parallel over the processes of mpirun: --batch is the global batch, rank 0 prints and writes");
 }
@@ -486,7 +515,14 @@ int train(Setup& s) {
     Evaluation last;
     bool evaluated = false;
     std::unique_ptr<examples::Diagnostics> diagnostics;
-    if (o.diagnostics) diagnostics = std::make_unique<examples::Diagnostics>(model);
+    const std::string diagnostics_csv = o.out + "/diagnostics.csv";
+    if (o.diagnostics) {
+        diagnostics = std::make_unique<examples::Diagnostics>(model, o.flags);
+        std::printf("diagnostics: per layer and epoch, flags %s\n", o.flags.str().c_str());
+        // A fresh run starts its own table; a resumed one adds its epochs to the table of the run it continues.
+        std::error_code ignored;  // best effort: a table that cannot be removed is appended to
+        if (s.resumed.epoch == 0 && s.is_root()) std::filesystem::remove(diagnostics_csv, ignored);
+    }
 
     for (std::size_t epoch = static_cast<std::size_t>(s.resumed.epoch) + 1; epoch <= o.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
@@ -556,7 +592,7 @@ int train(Setup& s) {
                     epoch, o.epochs, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, r.lr, r.seconds,
                     r.samples_per_second);
         if (diagnostics) {
-            const std::string table = diagnostics->end_epoch(epoch, s.is_root() ? o.out + "/diagnostics.csv" : "");
+            const std::string table = diagnostics->end_epoch(epoch, s.is_root() ? diagnostics_csv : "");
             if (s.is_root()) std::printf("%s", table.c_str());
         }
         std::fflush(stdout);
@@ -576,8 +612,12 @@ int train(Setup& s) {
     examples::plot_history(o.out, s.history);
     examples::write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
     std::printf("\n%s\n", examples::confusion_text(last, s.data.class_names).c_str());
-    std::printf("wrote %s/{metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, checkpoint.safetensors}\n",
-                o.out.c_str());
+    std::string wrote = "metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, checkpoint.safetensors";
+    if (diagnostics) {
+        wrote += ", diagnostics.csv";
+        if (examples::plot_delta_norms(diagnostics_csv, o.out + "/diagnostics.png")) wrote += ", diagnostics.png";
+    }
+    std::printf("wrote %s/{%s}\n", o.out.c_str(), wrote.c_str());
     std::printf("test accuracy: %.4f\n", last.accuracy);
     return 0;
 }
@@ -588,14 +628,7 @@ int main(int argc, char** argv) {
     CLI::App app{"train: an MLP classifier on Fashion-MNIST (or IDX / CSV data), with checkpoints and --resume"};
     Options options;
     add_options(app, options);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "train: error: %s\n", e.what());
-        return 2;
-    }
+    if (int rc = examples::parse_command_line(app, argc, argv, "train"); rc >= 0) return rc;
 
 #ifdef DELTAGRAD_HAVE_MPI
     // --distributed: a failure on any rank must end every rank (the others would wait in a collective).

@@ -122,11 +122,19 @@ int main(int argc, char** argv) {
 
     std::cout << "\nbackward trace of the matrix graph (each step moves a whole layer's gradient):\n" << trace.table(4, 4);
 
-    // Pictures for one sample, x = (0, 1), y = 1 (four samples make the scalar graph four times as wide).
-    // Exported before backward: values only.
+    // Pictures for one sample, x = (0, 1), y = 1 (four samples make the scalar graph four times as wide), drawn
+    // after a traced backward that keeps the graph: every node shows its value and its gradient.
+    const auto picture = [&](const Tensord& loss, const std::string& file, const std::string& title) {
+        BackwardTrace<double> one;
+        {
+            ObserverGuard<double> guard(one);
+            loss.backward(/*retain_graph=*/true);
+        }
+        ex.graph(loss, file, title, &one);
+    };
     ScalarNet s1;
     MatrixNet m1;
-    ex.graph(s1.loss(1, 1), "scalar_graph", "2-2-1 sigmoid MLP, one sample: one 0-d tensor per weight");
-    ex.graph(m1.loss(1, 1), "matrix_graph", "the same MLP, one sample: matrices and dg::linear");
+    picture(s1.loss(1, 1), "scalar_graph", "2-2-1 sigmoid MLP, one sample: one 0-d tensor per weight");
+    picture(m1.loss(1, 1), "matrix_graph", "the same MLP, one sample: matrices and dg::linear");
     return ex.finish();
 }

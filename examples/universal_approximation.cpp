@@ -16,7 +16,8 @@ double target(double x) { return std::sin(2 * M_PI * x) + 0.3 * std::sin(6 * M_P
 int main(int argc, char** argv) {
     examples::Example ex("universal_approximation", "one hidden layer of 10, 100 and 300 sigmoid units fitting one function");
     int steps = 6000;
-    ex.app.add_option("--steps", steps, "full-batch Adam steps per network")->capture_default_str();
+    ex.app.add_option("--steps", steps, "full-batch Adam steps per network")->capture_default_str()
+        ->check(examples::whole_number(1));
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
     if (ex.smoke) steps = 1500;
     Generator gen(ex.seed);
@@ -63,8 +64,8 @@ int main(int argc, char** argv) {
     ex.check(rmses[2] < 0.5 * rmses[0] && rmses[1] < rmses[0], "100 units fit better than 10, 300 at least halve its error");
     ex.check(rmses[2] < 0.05, "300 units: RMSE < 0.05", std::to_string(rmses[2]));
 
-    ex.plot({"One hidden layer of sigmoid units: the fits", "x", "y", false, fits, {}}, "fits.png", 800, 500);
-    ex.plot({"One hidden layer of sigmoid units: absolute error", "x", "|h(x) - f(x)|", true, errors,
-             {"set yrange [1e-5:2]"}}, "errors.png", 800, 450);
+    ex.plot({"One hidden layer of sigmoid units: the fits", "x", "y", false, fits, {}}, "fits.png");
+    ex.plot({"One hidden layer of sigmoid units: absolute error", "x", "|h(x) − f(x)|", true, errors,
+             {"set yrange [1e-5:2]"}}, "errors.png");
     return ex.finish();
 }

@@ -28,8 +28,10 @@ std::vector<double> gradient_norms(const std::string& act, std::size_t depth, st
 int main(int argc, char** argv) {
     examples::Example ex("vanishing_gradients", "per-layer gradient norms: sigmoid vs tanh vs ReLU");
     std::size_t depth = 20, width = 64;
-    ex.app.add_option("--depth", depth, "number of layers")->capture_default_str();
-    ex.app.add_option("--width", width, "units per hidden layer")->capture_default_str();
+    ex.app.add_option("--depth", depth, "number of layers")->capture_default_str()
+        ->check(examples::whole_number(3));
+    ex.app.add_option("--width", width, "units per hidden layer")->capture_default_str()
+        ->check(examples::whole_number(1));
     if (int rc = ex.parse(argc, argv); rc >= 0) return rc;
     if (ex.smoke) depth = 10, width = 32;
 
@@ -61,11 +63,11 @@ int main(int argc, char** argv) {
         series.push_back(s);
     }
     // The ¼-per-layer line, anchored at the sigmoid network's last hidden layer and going back towards the input.
-    Series quarter{"1/4 per layer (max of sigma')", {}, {}, "lines dt 2 lw 2 lc rgb 'black'"};
+    Series quarter{"¼ per layer (the maximum of σ')", {}, {}, "lines dt 2 lw 2 lc rgb 'black'"};
     for (std::size_t l = 1; l + 1 <= depth; ++l)
         quarter.x.push_back(double(l)), quarter.y.push_back(curves[0].norms[depth - 2] * std::pow(0.25, double(depth - 1 - l)));
     series.push_back(quarter);
     ex.plot({"Gradient norm per layer, " + std::to_string(depth) + " layers of " + std::to_string(width), "layer l (1 = input side)",
-             "||dL/dW(l)||", true, series, {}}, "gradient_norms.png", 800, 500);
+             "‖∂L/∂W(l)‖", true, series, {}}, "gradient_norms.png");
     return ex.finish();
 }

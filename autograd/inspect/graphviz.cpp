@@ -1,9 +1,10 @@
 // DOT export (an explicit-stack walk from the roots, never recursion) and rendering through the `dot`
-// program. Node labels are Graphviz HTML-like labels so the op name can be bold and the gradient coloured.
+// program. Node labels are Graphviz HTML-like labels: a bold op name, and values and gradients as small tables.
 #include "autograd/inspect/graphviz.hpp"
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -29,14 +30,25 @@ std::string html_escape(const std::string& s) {
     return out;
 }
 
-std::string quoted(const std::string& s) {
+// A DOT string; a newline becomes DOT's line break. (Not called quoted: for a non-const string, ADL would pick
+// std::quoted.)
+std::string dot_string(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
     return out + "\"";
 }
+
+// What the styles mean, under the title.
+const char* const legend = "blue: parameters · green: inputs · grey: ops · on edges: argument positions";
+const char* const legend_with_gradients =
+    "blue: parameters · green: inputs · grey: ops · black: value · red: gradient ∂output/∂node";
 
 const char* kind_name(DotNodeKind k) {
     switch (k) {
@@ -60,23 +72,55 @@ std::string style_of(DotNodeKind k, bool is_root, bool freed) {
     }
 }
 
+std::string number(double v, int precision) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v == 0 ? 0.0 : v);  // -0 prints as 0
+    return buf;
+}
+
+// A value as a grid of cells: [size / last, last] (one cell for a 0-d tensor, one row for a vector), cut to
+// max_rows × max_cols with a "⋮" row and a "…" column.
 template <class T>
-std::string label_of(const Node<T>& n, DotNodeKind kind, const DotOptions& o) {
-    std::string s;
-    if (kind == DotNodeKind::op) {
-        s = "<b>" + html_escape(n.op.name) + "</b>";
-        if (!n.label.empty()) s += " <i>" + html_escape(n.label) + "</i>";
-    } else {
-        s = "<b>" + html_escape(n.label.empty() ? kind_name(kind) : n.label) + "</b>";
-        if (!n.label.empty()) s += " <i>" + std::string(kind_name(kind)) + "</i>";
+std::string grid(const Array<T>& a, const DotOptions& o, const char* color) {
+    const std::size_t n = a.size();
+    const std::size_t cols = a.dimension() == 0 || n == 0 ? 1 : a.shape()[a.dimension() - 1];
+    const std::size_t rows = cols ? n / cols : 0;
+    const std::size_t shown_rows = std::min(rows, o.max_rows), shown_cols = std::min(cols, o.max_cols);
+    const std::size_t width = shown_cols + (cols > shown_cols);
+    std::string s = std::string("<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"2\" color=\"") +
+                    color + "\">";
+    for (std::size_t i = 0; i < shown_rows; ++i) {
+        s += "<tr>";
+        for (std::size_t j = 0; j < shown_cols; ++j)
+            s += "<td><font color=\"" + std::string(color) + "\">" + number(a.data()[i * cols + j], o.precision) +
+                 "</font></td>";
+        if (cols > shown_cols) s += "<td>…</td>";
+        s += "</tr>";
     }
-    s += "<br/>" + shape_str(shape_of(n.value));
-    if (o.values) s += "<br/>value " + html_escape(preview(n.value, o.max_elements, o.precision));
-    if (o.grads && n.grad.defined())
-        s += "<br/><font color=\"#b22222\">grad " + html_escape(preview(n.grad.value(), o.max_elements, o.precision)) +
-             "</font>";
-    if (n.freed) s += "<br/><font color=\"#888888\">graph freed by backward</font>";
-    return "<" + s + ">";
+    if (rows > shown_rows) s += "<tr><td colspan=\"" + std::to_string(width) + "\">⋮</td></tr>";
+    if (n == 0) s += "<tr><td>empty</td></tr>";
+    return s + "</table>";
+}
+
+// The node's label: a title row (the op and its label, or a leaf's label — its kind is its style — or its kind
+// when it has none), the shape unless 0-d, the value grid and, in red, the gradient grid.
+template <class T>
+std::string label_of(const Node<T>& n, DotNodeKind kind, const DotOptions& o, const Array<T>* grad) {
+    std::string title;
+    if (kind == DotNodeKind::op) {
+        title = "<b>" + html_escape(n.op.name) + "</b>";
+        if (!n.label.empty()) title += " <i>" + html_escape(n.label) + "</i>";
+    } else {
+        title = "<b>" + html_escape(n.label.empty() ? kind_name(kind) : n.label) + "</b>";
+    }
+    if (n.value.dimension() > 0)
+        title += " <font point-size=\"9\" color=\"#555555\">" + shape_str(shape_of(n.value)) + "</font>";
+    std::string s = "<table border=\"0\" cellborder=\"0\" cellspacing=\"1\" cellpadding=\"0\">";
+    s += "<tr><td>" + title + "</td></tr>";
+    if (o.values) s += "<tr><td>" + grid(n.value, o, "#000000") + "</td></tr>";
+    if (o.grads && grad) s += "<tr><td>" + grid(*grad, o, "#b22222") + "</td></tr>";
+    if (n.freed) s += "<tr><td><font color=\"#888888\">graph freed by backward</font></td></tr>";
+    return "<" + s + "</table>>";
 }
 
 }  // namespace
@@ -89,7 +133,7 @@ DotNodeKind dot_node_kind(const Tensor<T>& t) {
 }
 
 template <class T>
-std::string to_dot(const std::vector<Tensor<T>>& roots, const DotOptions& o) {
+std::string to_dot(const std::vector<Tensor<T>>& roots, const DotOptions& o, const BackwardTrace<T>* trace) {
     // Discovery order from the roots fixes the ids (n0 = first root), so the text is deterministic.
     std::unordered_map<const Node<T>*, std::size_t> id;
     std::vector<Tensor<T>> order;
@@ -110,22 +154,37 @@ std::string to_dot(const std::vector<Tensor<T>>& roots, const DotOptions& o) {
                 stack.push_back(in);
             }
     }
+    // The gradient that arrived at each node the trace saw.
+    std::unordered_map<const Node<T>*, Array<T>> traced;
+    if (trace)
+        for (const auto& step : trace->steps()) {
+            auto [it, fresh] = traced.emplace(step.output.node(), step.grad_out);
+            if (!fresh) it->second = it->second + step.grad_out;
+        }
+
+    // The caption: the title, and what the colours mean.
+    bool any_grad = false;
+    for (const auto& t : order) any_grad = any_grad || t.node()->grad.defined() || traced.count(t.node());
+    std::string caption = o.title;
+    if (o.grads && any_grad) caption += std::string(caption.empty() ? "" : "\n") + legend_with_gradients;
+    else caption += std::string(caption.empty() ? "" : "\n") + legend;
 
     std::ostringstream dot;
     dot << "digraph deltagrad {\n"
-        << "  graph [rankdir=" << o.rankdir << ", fontname=\"Helvetica\", nodesep=0.25, ranksep=0.35";
-    if (!o.title.empty()) dot << ", label=" << quoted(o.title) << ", labelloc=t, fontsize=14";
-    dot << "];\n"
-        << "  node [fontname=\"Helvetica\", fontsize=11];\n"
-        << "  edge [color=\"#555555\", arrowsize=0.7, fontname=\"Helvetica\", fontsize=9];\n";
+        << "  graph [rankdir=" << o.rankdir << ", fontname=\"Helvetica\", nodesep=0.15, ranksep=0.25, label="
+        << dot_string(caption) << ", labelloc=t, fontsize=12];\n"
+        << "  node [fontname=\"Helvetica\", fontsize=10, margin=\"0.05,0.03\"];\n"
+        << "  edge [color=\"#555555\", arrowsize=0.6, fontname=\"Helvetica\", fontsize=9];\n";
     for (std::size_t i = 0; i < order.size(); ++i) {
         const Tensor<T>& t = order[i];
         const Node<T>& n = *t.node();
         const DotNodeKind kind = dot_node_kind(t);
         bool is_root = false;
         for (const auto& r : roots) is_root = is_root || r.node() == &n;
+        const Array<T>* grad = n.grad.defined() ? &n.grad.value() : nullptr;
+        if (auto it = traced.find(&n); !grad && it != traced.end()) grad = &it->second;
         dot << "  n" << i << " [" << style_of(kind, is_root, n.freed) << ", tooltip=\"" << kind_name(kind)
-            << "\", label=" << label_of(n, kind, o) << "];\n";
+            << "\", label=" << label_of(n, kind, o, grad) << "];\n";
     }
     for (std::size_t i = 0; i < order.size(); ++i) {
         const auto& inputs = order[i].node()->inputs;
@@ -141,8 +200,8 @@ std::string to_dot(const std::vector<Tensor<T>>& roots, const DotOptions& o) {
 }
 
 template <class T>
-std::string to_dot(const Tensor<T>& root, const DotOptions& options) {
-    return to_dot(std::vector<Tensor<T>>{root}, options);
+std::string to_dot(const Tensor<T>& root, const DotOptions& options, const BackwardTrace<T>* trace) {
+    return to_dot(std::vector<Tensor<T>>{root}, options, trace);
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
@@ -198,9 +257,9 @@ void render_dot(const std::string& dot_path, const std::string& image_path) {
 template <class T>
 std::vector<std::string> write_graph(const Tensor<T>& root, const std::string& base,
                                      const std::vector<std::string>& formats, const DotOptions& options,
-                                     std::string* note) {
+                                     std::string* note, const BackwardTrace<T>* trace) {
     std::vector<std::string> written{base + ".dot"};
-    write_text_file(written[0], to_dot(root, options));
+    write_text_file(written[0], to_dot(root, options, trace));
     if (!graphviz_available()) {
         if (note)
             *note = "Graphviz's `dot` is not installed: wrote " + written[0] +
@@ -215,11 +274,12 @@ std::vector<std::string> write_graph(const Tensor<T>& root, const std::string& b
 }
 
 #define DG_GRAPHVIZ(T)                                                                                        \
-    template std::string to_dot(const Tensor<T>&, const DotOptions&);                                         \
-    template std::string to_dot(const std::vector<Tensor<T>>&, const DotOptions&);                            \
+    template std::string to_dot(const Tensor<T>&, const DotOptions&, const BackwardTrace<T>*);                \
+    template std::string to_dot(const std::vector<Tensor<T>>&, const DotOptions&, const BackwardTrace<T>*);   \
     template DotNodeKind dot_node_kind(const Tensor<T>&);                                                     \
     template std::vector<std::string> write_graph(const Tensor<T>&, const std::string&,                       \
-                                                  const std::vector<std::string>&, const DotOptions&, std::string*);
+                                                  const std::vector<std::string>&, const DotOptions&, std::string*, \
+                                                  const BackwardTrace<T>*);
 DG_GRAPHVIZ(float)
 DG_GRAPHVIZ(double)
 #undef DG_GRAPHVIZ

@@ -1,9 +1,14 @@
-// Diagnostics: norms and unit statistics read from the recorded pre-activations, gradients and weights.
+// Diagnostics: norms and unit statistics read from the recorded pre-activations, gradients and weights; the
+// plot of ‖δ(l)‖ per epoch from diagnostics.csv.
 #include "common/diagnostics.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <sstream>
+
+#include "common/plot.hpp"
 
 namespace dg::examples {
 
@@ -16,7 +21,14 @@ double frobenius(const Array<float>& a) {
 bool relu_like(ActivationKind k) { return k == ActivationKind::relu || k == ActivationKind::leaky_relu; }
 }  // namespace
 
-Diagnostics::Diagnostics(nn::Mlp<float>& model) : model_(model), layers_(model.num_layers()) {
+std::string DiagnosticsThresholds::str() const {
+    char text[120];
+    std::snprintf(text, sizeof text, "vanishing below %g·|δ(L)|, exploding above %g·|δ(L)|", vanishing, exploding);
+    return text;
+}
+
+Diagnostics::Diagnostics(nn::Mlp<float>& model, DiagnosticsThresholds thresholds)
+    : model_(model), thresholds_(thresholds), layers_(model.num_layers()) {
     model_.record_preactivations(true);
 }
 
@@ -62,8 +74,8 @@ void Diagnostics::after_step() {
 }
 
 std::string Diagnostics::end_epoch(std::size_t epoch, const std::string& csv) {
-    std::string out = "diagnostics, epoch " + std::to_string(epoch) +
-                      " (means over the epoch's batches)\nlayer activation   |delta|      |dW|   update/|W|  dead ReLU  saturated  flag\n";
+    std::string out = "diagnostics, epoch " + std::to_string(epoch) + " (means over the epoch's batches; flags: " +
+                      thresholds_.str() + ")\nlayer activation      |δ(l)|   |ΔW(l)|  update/|W|  dead ReLU  saturated  flag\n";
     const double n = steps_ ? static_cast<double>(steps_) : 1.0;
     const double last_delta = layers_.empty() ? 0 : layers_.back().delta_norm / n;
     std::ofstream file;
@@ -85,13 +97,14 @@ std::string Diagnostics::end_epoch(std::size_t epoch, const std::string& csv) {
                                 model_.layers()[l].act().kind == ActivationKind::tanh;
         const double delta = L.delta_norm / n;
         const char* flag = !std::isfinite(delta)                                 ? "non-finite"
-                           : last_delta > 0 && delta < vanish_ratio * last_delta  ? "vanishing"
-                           : last_delta > 0 && delta > explode_ratio * last_delta ? "exploding"
-                                                                                  : "";
+                           : last_delta > 0 && delta < thresholds_.vanishing * last_delta ? "vanishing"
+                           : last_delta > 0 && delta > thresholds_.exploding * last_delta ? "exploding"
+                                                                                          : "";
         char line[200];
-        std::snprintf(line, sizeof line, "%5zu %-12s %9.3e %9.3e %11.3e %10s %10s  %s\n", l + 1, act.c_str(), delta,
+        std::snprintf(line, sizeof line, "%5zu %-12s %9.3e %9.3e %11.3e %10s %10s%s%s\n", l + 1, act.c_str(), delta,
                       L.grad_norm / n, L.update_ratio / n, dead < 0 ? "-" : (std::to_string(dead * 100).substr(0, 5) + "%").c_str(),
-                      saturating ? (std::to_string(L.saturated / n * 100).substr(0, 5) + "%").c_str() : "-", flag);
+                      saturating ? (std::to_string(L.saturated / n * 100).substr(0, 5) + "%").c_str() : "-",
+                      *flag ? "  " : "", flag);
         out += line;
         if (file)
             file << epoch << ',' << l + 1 << ',' << act << ',' << delta << ',' << L.grad_norm / n << ','
@@ -101,6 +114,31 @@ std::string Diagnostics::end_epoch(std::size_t epoch, const std::string& csv) {
     }
     steps_ = 0;
     return out;
+}
+
+bool plot_delta_norms(const std::string& csv, const std::string& png) {
+    std::ifstream in(csv);
+    std::map<int, Series> layers;  // by layer number
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+        std::istringstream row(line);
+        std::string epoch, layer, activation, delta;
+        if (!std::getline(row, epoch, ',') || !std::getline(row, layer, ',') || !std::getline(row, activation, ',') ||
+            !std::getline(row, delta, ','))
+            continue;
+        const double d = std::atof(delta.c_str());
+        if (!(d > 0)) continue;  // a log scale has no place for 0 (nor for a non-finite norm)
+        Series& s = layers[std::atoi(layer.c_str())];
+        if (s.title.empty()) s = {"layer " + layer + " (" + activation + ")", {}, {}, "linespoints lw 2 pt 7 ps 0.8"};
+        s.x.push_back(std::atof(epoch.c_str()));
+        s.y.push_back(d);
+    }
+    if (layers.empty()) return false;
+    Chart chart{"|δ(l)| per epoch (mean over the batches)", "epoch", "|δ(l)| = ‖∂loss/∂z(l)‖", true, {}, {}};
+    chart.integer_x = true;
+    for (auto& [l, s] : layers) chart.series.push_back(std::move(s));
+    return plot_png(chart, png);
 }
 
 }  // namespace dg::examples

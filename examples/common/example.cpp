@@ -1,6 +1,7 @@
 // The shared frame of the worked examples: options, output folder, smoke checks, grid evaluation.
 #include "common/example.hpp"
 
+#include <cmath>
 #include <iostream>
 
 #include "autograd/inspect/graphviz.hpp"
@@ -13,15 +14,11 @@ Example::Example(std::string name_, const std::string& description)
     app.add_option("--out", out, "folder for the pictures (PNG, with their data and gnuplot scripts)")
         ->capture_default_str();
     app.add_flag("--smoke", smoke, "reduced size; check the key result (exit code 1 when it is not reached)");
-    app.add_option("--seed", seed, "random seed (same seed, same run)")->capture_default_str();
+    app.add_option("--seed", seed, "random seed (same seed, same run)")->capture_default_str()->check(whole_number(0));
 }
 
 int Example::parse(int argc, char** argv) {
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    }
+    if (int rc = parse_command_line(app, argc, argv, name); rc >= 0) return rc;
     ensure_dir(out);
     // The examples' matrices are small: threads only add overhead (and fight other programs for cores).
     set_num_threads(1);
@@ -31,12 +28,13 @@ int Example::parse(int argc, char** argv) {
 
 std::string Example::path(const std::string& file) const { return out + "/" + file; }
 
-void Example::graph(const Tensord& root, const std::string& file, const std::string& title) const {
+void Example::graph(const Tensord& root, const std::string& file, const std::string& title,
+                    const BackwardTrace<double>* trace) const {
     DotOptions o;
     o.title = title;
     std::string note;
     try {
-        for (const auto& f : write_graph(root, path(file), {"png"}, o, &note)) std::cout << "graph: " << f << "\n";
+        for (const auto& f : write_graph(root, path(file), {"png"}, o, &note, trace)) std::cout << "graph: " << f << "\n";
     } catch (const Error& e) {
         note = e.what();
     }
@@ -45,6 +43,11 @@ void Example::graph(const Tensord& root, const std::string& file, const std::str
 
 void Example::plot(const Chart& chart, const std::string& file, int width, int height) const {
     if (plot_png(chart, path(file), width, height)) std::cout << "picture: " << path(file) << "\n";
+}
+
+void Example::panels(const std::string& title, const std::vector<Chart>& charts, const std::string& file, int width,
+                     int height) const {
+    if (plot_panels_png(title, charts, path(file), width, height)) std::cout << "picture: " << path(file) << "\n";
 }
 
 void Example::heatmap(const std::string& title, const std::vector<double>& xs, const std::vector<double>& ys,
@@ -90,10 +93,31 @@ Grid evaluate_grid(const std::function<std::vector<double>(const Tensord&)>& f, 
     return g;
 }
 
+Series line_in_square(const std::string& title, double a, double b, double c, double lo, double hi,
+                      const std::string& style) {
+    std::vector<std::pair<double, double>> ends;  // where the line crosses the square's edges
+    const auto add = [&](double x1, double x2) {
+        const double slack = 1e-12 * (hi - lo);
+        if (x1 < lo - slack || x1 > hi + slack || x2 < lo - slack || x2 > hi + slack) return;
+        for (const auto& e : ends)
+            if (std::abs(e.first - x1) <= slack && std::abs(e.second - x2) <= slack) return;  // a corner, twice
+        ends.emplace_back(x1, x2);
+    };
+    for (double edge : {lo, hi}) {
+        if (b != 0) add(edge, -(a * edge + c) / b);  // crossing x1 = edge
+        if (a != 0) add(-(b * edge + c) / a, edge);  // crossing x2 = edge
+    }
+    Series s{title, {}, {}, style};
+    if (ends.size() >= 2)
+        for (std::size_t k : {std::size_t(0), ends.size() - 1}) s.x.push_back(ends[k].first), s.y.push_back(ends[k].second);
+    return s;
+}
+
 std::vector<Series> class_points(const std::vector<double>& x, std::size_t cols, const std::vector<double>& labels,
-                                 const std::string& title0, const std::string& title1) {
-    Series s0{title0, {}, {}, "points pt 6 ps 1.0 lc rgb '#b2182b'"};
-    Series s1{title1, {}, {}, "points pt 7 ps 1.0 lc rgb '#2166ac'"};
+                                 const std::string& title0, const std::string& title1, double point_size) {
+    const std::string ps = " ps " + std::to_string(point_size);
+    Series s0{title0, {}, {}, "points pt 6 lw 2" + ps + " lc rgb '#b2182b'"};
+    Series s1{title1, {}, {}, "points pt 7" + ps + " lc rgb '#2166ac'"};
     for (std::size_t i = 0; i < labels.size(); ++i) {
         Series& s = labels[i] > 0.5 ? s1 : s0;
         s.x.push_back(x[i * cols]);

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "autograd/inspect/trace.hpp"
 #include "autograd/ops.hpp"
+#include "common/cli.hpp"
 #include "common/plot.hpp"
 
 namespace dg::examples {
@@ -23,18 +25,24 @@ public:
     Example(std::string name, const std::string& description);
 
     /// Parses the command line and creates the output folder. Returns -1 to go on, or the exit code
-    /// (0 after --help, non-zero after a bad option) to return from main.
+    /// (0 after --help, 2 after a bad option, reported in one line: see parse_command_line) to return from main.
     int parse(int argc, char** argv);
 
     /// out/<name>/<file>, the folder created.
     std::string path(const std::string& file) const;
     /// Plots into path(file) and prints where the picture went.
-    void plot(const Chart& chart, const std::string& file, int width = 800, int height = 560) const;
+    void plot(const Chart& chart, const std::string& file, int width = chart_width, int height = chart_height) const;
+    /// Stacked charts on a shared x axis into path(file) (see plot_panels_png), and prints where it went.
+    void panels(const std::string& title, const std::vector<Chart>& charts, const std::string& file,
+                int width = chart_width, int height = chart_height) const;
+    /// A heat map over the plane (x1, x2) into path(file) (see plot_heatmap_png), and prints where it went.
     void heatmap(const std::string& title, const std::vector<double>& xs, const std::vector<double>& ys,
                  const std::vector<std::vector<double>>& grid, const std::vector<Series>& points,
                  const std::string& file) const;
     /// Draws the graph behind `root` into path(file).png (graphviz) and prints where it went, or why it could not.
-    void graph(const Tensord& root, const std::string& file, const std::string& title) const;
+    /// With the trace of a backward(retain_graph=true) of root, every node shows its gradient (see to_dot).
+    void graph(const Tensord& root, const std::string& file, const std::string& title,
+               const BackwardTrace<double>* trace = nullptr) const;
 
     /// Records a result check: printed as "check: <what> ... ok" or "FAILED (<detail>)". In --smoke mode a
     /// failed check makes finish() return 1; in a full run it is reported the same way.
@@ -70,8 +78,15 @@ struct Grid {
 };
 Grid evaluate_grid(const std::function<std::vector<double>(const Tensord&)>& f, double lo, double hi, std::size_t n);
 
+/// The part of the line a·x1 + b·x2 + c = 0 inside the square [lo, hi]², as a two-point series (no points when
+/// the line misses the square): a decision boundary drawn whole, its legend entry included.
+Series line_in_square(const std::string& title, double a, double b, double c, double lo, double hi,
+                      const std::string& style);
+
 /// Two point sets for a binary classifier picture: rows of x [m, ≥2] (first two columns) split by label.
+/// `point_size` scales gnuplot's points (a few points want 2, hundreds 1).
 std::vector<Series> class_points(const std::vector<double>& x, std::size_t cols, const std::vector<double>& labels,
-                                 const std::string& title0 = "class 0", const std::string& title1 = "class 1");
+                                 const std::string& title0 = "class 0", const std::string& title1 = "class 1",
+                                 double point_size = 1.0);
 
 }  // namespace dg::examples

@@ -33,9 +33,9 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochRecord>& 
 }
 
 void plot_history(const std::string& dir, const std::vector<EpochRecord>& history) {
-    Series train_loss{"train loss", {}, {}, "linespoints"}, test_loss{"test loss", {}, {}, "linespoints"};
-    Series train_acc{"train accuracy", {}, {}, "linespoints"},
-        test_acc{"test accuracy", {}, {}, "linespoints"};
+    const std::string style = "linespoints lw 2 pt 7 ps 0.8";
+    Series train_loss{"train loss", {}, {}, style}, test_loss{"test loss", {}, {}, style};
+    Series train_acc{"train accuracy", {}, {}, style}, test_acc{"test accuracy", {}, {}, style};
     for (const auto& r : history) {
         for (auto* s : {&train_loss, &test_loss, &train_acc, &test_acc}) s->x.push_back(r.epoch);
         train_loss.y.push_back(r.train_loss);
@@ -43,9 +43,8 @@ void plot_history(const std::string& dir, const std::vector<EpochRecord>& histor
         train_acc.y.push_back(r.train_accuracy);
         test_acc.y.push_back(r.test_accuracy);
     }
-    plot_png({"loss per epoch", "epoch", "loss", false, {train_loss, test_loss}, {}}, dir + "/loss.png");
-    plot_png({"accuracy per epoch", "epoch", "accuracy", false, {train_acc, test_acc}, {}},
-                       dir + "/accuracy.png");
+    plot_png({"loss per epoch", "epoch", "loss", false, {train_loss, test_loss}, {}, true}, dir + "/loss.png");
+    plot_png({"accuracy per epoch", "epoch", "accuracy", false, {train_acc, test_acc}, {}, true}, dir + "/accuracy.png");
 }
 
 namespace {

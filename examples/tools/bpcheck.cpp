@@ -13,6 +13,7 @@
 #include "autograd/array/errors.hpp"
 #include "nn/check/bpcheck.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
+#include "common/cli.hpp"
 #include "nn/reference/delta_loss.hpp"
 
 namespace {
@@ -21,9 +22,14 @@ using dg::nn::BpcheckReport;
 using dg::nn::Comparison;
 using nlohmann::json;
 
+// The finite-difference steps --eps accepts. Measured on the six configurations of examples/tests.cmake: in double
+// all pass from 1e-9 to 3e-3, five of six fail at 1e-10 and below (round-off) and at 3e-2 and above (truncation
+// error); at 1e-2 4-8-3:tanh fails (the hint below then names the step). float passes more widely.
+constexpr double eps_min = 1e-8, eps_max = 1e-2;
+
 struct Args {
     std::string spec = "4-8-3:tanh";
-    std::string loss = "softmax-ce";
+    std::string loss = "cross-entropy";
     std::size_t batch = 5;
     std::uint64_t seed = 1;
     std::string dtype = "double";
@@ -80,9 +86,28 @@ json to_json(const dg::nn::FixtureReport& r) {
             {"lambda", r.lambda}, {"batch", r.batch}, {"rows", rows},   {"ok", r.ok()}};
 }
 
+// When autograd and the reference agree and only the finite differences do not, the step is the likely cause.
+std::string step_hint(const BpcheckReport& r, double eps) {
+    bool analytic_ok = r.loss_ok, numeric_ok = true;
+    for (const auto& l : r.layers)
+        for (const auto& q : l.quantities) {
+            analytic_ok = analytic_ok && q.autograd_vs_reference.ok;
+            numeric_ok = numeric_ok && q.autograd_vs_fd.ok && q.reference_vs_fd.ok;
+        }
+    if (!analytic_ok || numeric_ok) return "";
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "hint: autograd and the delta reference agree; only the finite differences differ from them. Their "
+                  "step --eps %g may be the cause: a smaller step loses the difference to round-off, a larger one adds "
+                  "truncation error (growing as eps⁴); the default is %g. Or their tolerance (--fd-rtol) is too tight "
+                  "for this network.\n",
+                  eps, Args{}.eps);
+    return line;
+}
+
 template <class T>
 int check(const Args& args) {
-    const dg::nn::Loss loss = dg::reference::parse_loss(args.loss);
+    const dg::nn::Loss loss = dg::reference::parse_loss(dg::examples::find_loss(args.loss)->reference);
     dg::Generator gen(args.seed);
     dg::nn::Mlp<T> mlp(args.spec, gen);
     dg::nn::randomize_biases(mlp, gen);
@@ -98,6 +123,7 @@ int check(const Args& args) {
     const BpcheckReport report = dg::nn::bpcheck(mlp, batch.X, batch.Y, loss, options);
     if (args.json) std::cout << to_json(report).dump(2) << "\n";
     else std::cout << report.table();
+    if (const std::string hint = step_hint(report, args.eps); !hint.empty()) (args.json ? std::cerr : std::cout) << hint;
 
     if (!args.save.empty()) {
         dg::nn::save_bpcheck_fixture(args.save, mlp, batch.X, batch.Y, loss, args.l2);
@@ -122,36 +148,69 @@ int against(const Args& args) {
     return report.ok() ? 0 : 1;
 }
 
+// A bad combination of options: reported like a parse error (exit status 2).
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What parsing cannot see: options that --against ignores, and a loss that is constant for the spec.
+void validate(const CLI::App& app, const Args& args) {
+    if (!args.against.empty()) {
+        for (const char* o : {"--spec", "--loss", "--batch", "--seed", "--dtype", "--l2", "--eps", "--fd-max", "--fd-rtol"})
+            if (app.count(o))
+                throw UsageError(std::string("--against recomputes the fixture with its own network, batch, loss and "
+                                             "step, so ") + o + " cannot be given with it (it takes --rtol and --json)");
+        return;
+    }
+    const dg::nn::MlpSpec spec = dg::nn::parse_mlp_spec(args.spec);
+    if (dg::examples::find_loss(args.loss)->reference == "softmax_ce" && spec.sizes.back() < 2)
+        throw UsageError("--loss " + args.loss + " needs at least 2 outputs: the softmax of a single output is always 1, so "
+                         "the loss is 0 and every gradient 0 whatever the weights (--spec " + args.spec +
+                         " has 1); use --loss bce-with-logits for one output");
+}
+
+// The library's messages may already start with "bpcheck: ".
+std::string without_prefix(std::string message) {
+    const std::string prefix = "bpcheck: ";
+    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+    return message;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    using dg::examples::real_number;
+    using dg::examples::whole_number;
     Args args;
     CLI::App app{"bpcheck: autograd vs the delta reference vs finite differences, layer by layer"};
     app.add_option("--spec", args.spec, "MLP spec, e.g. 4-8-3:tanh (grammar in nn/layers/mlp.hpp)")->capture_default_str();
-    app.add_option("--loss", args.loss, "mse | mse-half | softmax-ce | bce")->capture_default_str();
-    app.add_option("--batch", args.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-    app.add_option("--seed", args.seed, "seed of the weights and the batch")->capture_default_str();
+    app.add_option("--loss", args.loss, "loss: " + dg::examples::loss_choices(true))
+        ->transform(dg::examples::loss_option(true))
+        ->capture_default_str();
+    app.add_option("--batch", args.batch, "batch size")->capture_default_str()->check(whole_number(1));
+    app.add_option("--seed", args.seed, "seed of the weights and the batch")->capture_default_str()->check(whole_number(0));
     app.add_option("--dtype", args.dtype, "double | float")->capture_default_str()->check(CLI::IsMember({"double", "float"}));
-    app.add_option("--l2", args.l2, "L2 lambda: lambda/(2m) sum ||W||^2")->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--eps", args.eps, "finite-difference step h (stencil +-h, +-2h)")->capture_default_str();
-    app.add_option("--fd-max", args.fd_max, "finite differences per quantity at most (0: all)")->capture_default_str();
-    app.add_option("--rtol", args.rtol, "analytic relative tolerance (default: per dtype)");
-    app.add_option("--fd-rtol", args.fd_rtol, "finite-difference relative tolerance (default: per dtype)");
+    app.add_option("--l2", args.l2, "L2 lambda: lambda/(2m) sum ||W||^2")->capture_default_str()->check(real_number(0));
+    app.add_option("--eps", args.eps, "finite-difference step h (stencil +-h, +-2h)")
+        ->capture_default_str()
+        ->check(real_number(eps_min, eps_max));
+    app.add_option("--fd-max", args.fd_max, "finite differences per quantity at most (0: all)")
+        ->capture_default_str()
+        ->check(whole_number(0));
+    app.add_option("--rtol", args.rtol, "analytic relative tolerance (default: per dtype)")->check(real_number(0, 1));
+    app.add_option("--fd-rtol", args.fd_rtol, "finite-difference relative tolerance (default: per dtype)")
+        ->check(real_number(0, 1));
     app.add_flag("--json", args.json, "print the report as JSON");
     app.add_option("--save", args.save, "also write a golden fixture (safetensors) of this run");
     app.add_option("--against", args.against, "recompute a stored fixture and compare its gradients")
         ->excludes("--save");
+    if (int rc = dg::examples::parse_command_line(app, argc, argv, "bpcheck"); rc >= 0) return rc;
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
-    }
-    try {
+        validate(app, args);
         if (!args.against.empty()) return against(args);
         return args.dtype == "float" ? check<float>(args) : check<double>(args);
-    } catch (const dg::Error& e) {
-        std::cerr << "bpcheck: " << e.what() << "\n";
+    } catch (const std::exception& e) {  // UsageError, dg::Error
+        std::cerr << "bpcheck: error: " << without_prefix(e.what()) << "\n";
         return 2;
     }
 }

@@ -196,15 +196,18 @@ TEST(Mlp, RecordedPreactivationGradientsAreTheDeltas) {
     EXPECT_TRUE(all_close(mlp.layers()[0].weight().grad().value(), dW1, 1e-14, 1e-10));
 }
 
-TEST(Mlp, RecordingKeepsDistinctTensorsForALinearOutput) {
+TEST(Mlp, RecordingAddsNoNodeForALinearOutput) {
     Generator gen(4);
     Mlp<double> mlp("2-3-2:relu", gen);
     mlp.record_preactivations();
     const Tensor<double> out = mlp(test::randn({4, 2}, 5, false));
+    // The graph of a recorded forward is that of a plain one: linear, relu, linear — no copy of z(L) as a(L).
+    EXPECT_EQ(out.op(), std::string("linear"));
+    EXPECT_TRUE(mlp.layer_outputs()[1].same(out));
     cross_entropy(out, std::vector<std::size_t>{0, 1, 1, 0}).backward();
-    // With an identity output, z(L) is a tensor of its own and δ(L) = (softmax(z) − onehot)/m.
+    // With an identity output, a(L) is z(L) itself, and its gradient is δ(L) = (softmax(z) − onehot)/m.
     const auto& z = mlp.preactivations();
-    EXPECT_FALSE(z[1].same(out));
+    EXPECT_TRUE(z[1].same(out));
     Array<double> p = xt::exp(z[1].value());
     Array<double> row_sums = xt::sum(p, {1}, immediate);
     row_sums.reshape({4, 1});
