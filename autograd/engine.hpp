@@ -17,6 +17,7 @@ void set_grad_enabled(bool enabled);  ///< turns recording on or off on this thr
 /// Sets grad mode to `enabled` within its scope (the engine uses it to run backward functions).
 class GradModeGuard {
 public:
+    /// Remembers the current mode, to restore it at the end of the scope.
     explicit GradModeGuard(bool enabled) : previous_(grad_enabled()) { set_grad_enabled(enabled); }
     ~GradModeGuard() { set_grad_enabled(previous_); }
     GradModeGuard(const GradModeGuard&) = delete;

@@ -44,6 +44,7 @@ public:
 template <class T>
 class ObserverGuard {
 public:
+    /// `observer` is told of every op and pass on this thread until the guard ends (it must outlive the guard).
     explicit ObserverGuard(Observer<T>& observer);
     ~ObserverGuard();
     ObserverGuard(const ObserverGuard&) = delete;

@@ -14,14 +14,15 @@ namespace dg::nn {
 /// fan_in / fan_out of a tensor [out, in, k...] are in·k... and out·k... (PyTorch's rule); the
 /// fan-based schemes need at least 2 dimensions.
 struct Init {
+    /// The scheme, one per factory below.
     enum class Kind { zeros, constant, normal, uniform, fan_in_uniform, xavier_uniform, xavier_normal,
                       kaiming_uniform, kaiming_normal };
-    Kind kind = Kind::fan_in_uniform;
+    Kind kind = Kind::fan_in_uniform;  ///< which scheme; a and b are its numbers
     double a = 0;  ///< constant: the value; normal: σ; uniform: the half-width; xavier/kaiming: the gain
     double b = 0;  ///< normal: the mean
 
-    static Init zeros() { return {Kind::zeros, 0, 0}; }
-    static Init constant(double value) { return {Kind::constant, value, 0}; }
+    static Init zeros() { return {Kind::zeros, 0, 0}; }                                 ///< all 0 (biases)
+    static Init constant(double value) { return {Kind::constant, value, 0}; }  ///< every element `value`
     /// N(mean, σ²): the notes' default, e.g. Init::normal(0.01).
     static Init normal(double stddev, double mean = 0) { return {Kind::normal, stddev, mean}; }
     /// U(−a, a): the notes' rand(−0.01, 0.01) is Init::uniform(0.01).

@@ -19,8 +19,14 @@ public:
     SmallVector() = default;
     /// n default-constructed elements.
     explicit SmallVector(std::size_t n) { resize(n); }
+    /// The given elements, in order.
     SmallVector(std::initializer_list<T> values) { append(values.begin(), values.end()); }
+    /// A copy of a std::vector's elements (implicit, so a std::vector passes where a SmallVector is taken).
     SmallVector(const std::vector<T>& values) { append(values.begin(), values.end()); }  // NOLINT: implicit
+    /// @name Copy and move
+    ///@{
+
+    /// As std::vector's; a moved-from SmallVector is empty.
     SmallVector(const SmallVector& other) { append(other.begin(), other.end()); }
     SmallVector(SmallVector&& other) noexcept { take(other); }
     SmallVector& operator=(const SmallVector& other) {
@@ -37,11 +43,16 @@ public:
         }
         return *this;
     }
+    ///@}
     ~SmallVector() { release(); }
 
     /// A copy as a std::vector (for code written against std::vector).
     operator std::vector<T>() const { return std::vector<T>(begin(), end()); }  // NOLINT: implicit
 
+    /// @name Size and element access
+    ///@{
+
+    /// As std::vector's members of the same names (no bounds checks).
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     T* data() { return data_; }
@@ -54,7 +65,9 @@ public:
     const T& operator[](std::size_t i) const { return data_[i]; }
     T& back() { return data_[size_ - 1]; }
     const T& back() const { return data_[size_ - 1]; }
+    ///@}
 
+    /// Appends `value`, moving to a heap block (twice the size) when the inline room or the block is full.
     void push_back(T value) {
         if (size_ == capacity_) grow(2 * capacity_);
         new (data_ + size_) T(std::move(value));

@@ -10,6 +10,7 @@ namespace dg {
 /// Opens `name` below the current scope for the lifetime of the object (scopes nest, per thread).
 class NameScope {
 public:
+    /// Appends `name` to the current path with a dot: "model", then "fc2" inside it, labels "model.fc2".
     explicit NameScope(const std::string& name);
     ~NameScope();
     NameScope(const NameScope&) = delete;

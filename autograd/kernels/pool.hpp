@@ -39,19 +39,25 @@ inline constexpr bool caching = true;
 /// A standard allocator over the per-thread block cache (stateless: all instances are equal).
 template <class T>
 struct Allocator {
+    /// @name The standard allocator protocol
+    ///@{
+
+    /// As std::allocator's; allocate and deallocate go through pool::allocate / pool::deallocate.
     using value_type = T;
     Allocator() noexcept = default;
     template <class U>
     Allocator(const Allocator<U>&) noexcept {}
+    /// The same allocator for elements of type U.
     template <class U>
     struct rebind {
-        using other = Allocator<U>;
+        using other = Allocator<U>;  ///< the same allocator for elements of type U
     };
     T* allocate(std::size_t n) {
         if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
         return static_cast<T*>(pool::allocate(n * sizeof(T)));
     }
     void deallocate(T* p, std::size_t n) noexcept { pool::deallocate(p, n * sizeof(T)); }
+    ///@}
 };
 
 template <class T, class U>

@@ -21,6 +21,7 @@ public:
 
     /// Appends bytes; throws IoError on a failed or short write (disk full, file size limit).
     void write(const void* data, std::size_t size);
+    /// Appends the bytes of a string, as write(data, size).
     void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
     /// fsync, close and rename over the destination. Throws IoError on failure (the old file stays).
     void commit();

@@ -11,8 +11,9 @@
 
 namespace dg::data {
 
+/// How read_csv splits a file into a table.
 struct CsvOptions {
-    char delimiter = ',';
+    char delimiter = ',';  ///< the one character between cells
     /// The first non-blank line holds column names.
     bool header = false;
     /// Column (0-based) moved out of x into y; none: every column goes into x.
@@ -26,8 +27,8 @@ template <class T>
 struct CsvTable {
     std::vector<std::string> feature_names;  ///< header names of x's columns (empty without a header)
     std::string label_name;                  ///< header name of the label column (empty without one)
-    Array<T> x;
-    Array<T> y;
+    Array<T> x;  ///< the feature columns, [rows, columns]
+    Array<T> y;  ///< the label column, [rows] ({0} without one)
 };
 
 /// Reads a CSV file. Cells are trimmed of spaces and of one pair of surrounding double quotes; quoted

@@ -13,11 +13,11 @@ namespace dg::data {
 /// or [n] / [n, k] targets (regression, num_classes == 0).
 template <class T>
 struct Dataset {
-    Array<T> x;
-    Array<T> y;
-    std::size_t num_classes = 0;
+    Array<T> x;                   ///< the inputs, [n, features...]
+    Array<T> y;                   ///< the targets: [n] class indices, or [n] / [n, k] values
+    std::size_t num_classes = 0;  ///< classes of a classification set; 0 for regression
 
-    std::size_t size() const { return x.dimension() == 0 ? 0 : x.shape()[0]; }
+    std::size_t size() const { return x.dimension() == 0 ? 0 : x.shape()[0]; }  ///< n, the number of samples
     /// Throws ShapeError if x and y disagree on n or x is 0-d, ValueError if a class label is not an
     /// integer in [0, num_classes).
     void validate() const;
@@ -27,10 +27,11 @@ struct Dataset {
 template <class T>
 Dataset<T> subset(const Dataset<T>& data, const std::vector<std::size_t>& indices);
 
+/// The two parts of a dataset that train_validation_split made.
 template <class T>
 struct TrainValidation {
-    Dataset<T> train;
-    Dataset<T> validation;
+    Dataset<T> train;       ///< the samples to train on
+    Dataset<T> validation;  ///< the held-out samples
 };
 
 /// Shuffles the sample indices with `gen` and puts round(validation_fraction * n) of them in the validation

@@ -14,11 +14,11 @@ namespace dg::data {
 /// One batch: the rows `indices` of the dataset, copied into x [b, features...] and y [b] or [b, k].
 template <class T>
 struct Batch {
-    Array<T> x;
-    Array<T> y;
-    std::vector<std::size_t> indices;
+    Array<T> x;                        ///< the inputs, [b, features...]
+    Array<T> y;                        ///< the targets, [b] (class indices or values) or [b, k]
+    std::vector<std::size_t> indices;  ///< which rows of the dataset, in batch order
 
-    std::size_t size() const { return indices.size(); }
+    std::size_t size() const { return indices.size(); }  ///< b, the number of rows
 };
 
 /// Where a loader is: enough to continue bit-identically after a restart (see DataLoader::state).
@@ -26,9 +26,9 @@ struct LoaderState {
     std::size_t epoch = 0;         ///< epochs completed
     std::size_t batch = 0;         ///< batches already yielded in the current epoch
     std::size_t dataset_size = 0;  ///< checked on restore, with the batch size and flags
-    std::size_t batch_size = 0;
-    bool shuffle = true;
-    bool drop_last = false;
+    std::size_t batch_size = 0;    ///< LoaderOptions::batch_size, checked on restore
+    bool shuffle = true;           ///< LoaderOptions::shuffle, checked on restore
+    bool drop_last = false;        ///< LoaderOptions::drop_last, checked on restore
     std::string generator;  ///< Generator::state() at the start of the current epoch, before its shuffle
 };
 
@@ -37,8 +37,9 @@ struct LoaderState {
 std::string to_text(const LoaderState& state);
 LoaderState loader_state_from_text(const std::string& text);
 
+/// How a DataLoader batches: DataLoader(data, {64}, gen) is mini-batches of 64, reshuffled every epoch.
 struct LoaderOptions {
-    std::size_t batch_size = 1;
+    std::size_t batch_size = 1;  ///< rows per batch (n: full-batch GD; 1: SGD)
     bool shuffle = true;     ///< false: every epoch in index order
     bool drop_last = false;  ///< drop the last batch of an epoch when it is smaller than batch_size
 };
@@ -66,10 +67,11 @@ public:
     /// The batch produced by the last successful next(); valid until the following next().
     const Batch<T>& batch() const;
 
+    /// Batches in one epoch (a smaller last batch counts unless drop_last).
     std::size_t batches_per_epoch() const { return batches_per_epoch_; }
-    std::size_t epoch() const { return epoch_; }
-    std::size_t batch_index() const { return batch_; }
-    const LoaderOptions& options() const { return options_; }
+    std::size_t epoch() const { return epoch_; }               ///< epochs completed
+    std::size_t batch_index() const { return batch_; }         ///< batches yielded in the current epoch
+    const LoaderOptions& options() const { return options_; }  ///< the options given at construction
 
     /// The position: epochs done, batches yielded in this epoch and the generator state that produced this
     /// epoch's order. Restoring it on a loader over the same dataset and options replays the rest of the epoch

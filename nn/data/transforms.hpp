@@ -26,8 +26,8 @@ void scale_to_unit(Array<T>& x);
 /// is a scalar (shape {}) applied to every feature.
 template <class T>
 struct Standardization {
-    Array<T> mean;
-    Array<T> stddev;
+    Array<T> mean;    ///< subtracted from each sample
+    Array<T> stddev;  ///< divides each centred sample
 };
 
 /// Mean and population standard deviation over axis 0 (the samples), accumulated in double. A feature

@@ -15,6 +15,7 @@
 
 namespace dg::dist {
 
+/// How DataParallel communicates: the bucket size of its reductions and the watchdog's deadline.
 struct DataParallelOptions {
     /// Largest MPI_Allreduce / MPI_Bcast message, in bytes (PyTorch DDP's default bucket, 25 MiB): the flat buffer
     /// is reduced in ceil(bytes / bucket_bytes) calls. 784-512-512-10 in float (2.7 MB) is one call.
@@ -61,7 +62,7 @@ public:
     /// True when every rank holds bit-identical parameters (a 64-bit hash compared with one MPI_Allreduce).
     bool parameters_in_sync();
 
-    const Environment& environment() const { return env_; }
+    const Environment& environment() const { return env_; }  ///< the MPI session given at construction
     /// Elements of the flat gradient buffer (trainable parameters only).
     std::size_t gradient_elements() const { return grad_elements_; }
     /// MPI_Allreduce calls one all_reduce_gradients() makes (the bucket count).

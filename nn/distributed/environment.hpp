@@ -29,13 +29,14 @@ inline constexpr int watchdog_exit_code = 4;
 /// Run under mpirun for several processes; started directly it is a single-process job (rank 0 of 1).
 class Environment {
 public:
+    /// Initialises MPI with main's arguments (MPI may remove its own from them).
     Environment(int* argc, char*** argv);
     ~Environment();
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;
 
-    int rank() const { return rank_; }
-    int size() const { return size_; }
+    int rank() const { return rank_; }  ///< this process's rank in MPI_COMM_WORLD, 0 … size() - 1
+    int size() const { return size_; }  ///< the number of processes in the job
     /// Rank 0: the one that prints, plots and writes checkpoints.
     bool is_root() const { return rank_ == 0; }
     /// "rank 1 of 2": how messages name this process.

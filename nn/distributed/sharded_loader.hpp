@@ -30,6 +30,7 @@ void take_shard(const data::Batch<T>& global, int rank, int size, data::Batch<T>
 template <class T>
 class ShardedLoader {
 public:
+    /// The same arguments on every rank (the same seed too): each rank draws the same global order.
     ShardedLoader(const Environment& env, const data::Dataset<T>& data, data::LoaderOptions options, Generator gen);
     ShardedLoader(const Environment& env, data::Dataset<T>&& data, data::LoaderOptions options, Generator gen) = delete;
 
@@ -40,12 +41,17 @@ public:
     /// Rows of the current global batch, summed over ranks (what DataParallel::step takes as global_rows).
     std::size_t global_batch_size() const { return global_.batch().size(); }
 
+    /// @name The global loader's position and options
+    ///@{
+
+    /// As DataLoader's member of the same name, for the global batches (the same on every rank).
     std::size_t batches_per_epoch() const { return global_.batches_per_epoch(); }
     std::size_t epoch() const { return global_.epoch(); }
     std::size_t batch_index() const { return global_.batch_index(); }
     const data::LoaderOptions& options() const { return global_.options(); }
     data::LoaderState state() const { return global_.state(); }
     void set_state(const data::LoaderState& state) { global_.set_state(state); }
+    ///@}
 
 private:
     int rank_;

@@ -23,8 +23,8 @@ public:
 
     /// Starts the deadline for `what` (e.g. "MPI_Allreduce of the gradients").
     void arm(const char* what);
-    void disarm();
-    double seconds() const { return seconds_; }
+    void disarm();                               ///< the armed operation completed: no deadline
+    double seconds() const { return seconds_; }  ///< the deadline given at construction (<= 0: disabled)
 
 private:
     void loop();
@@ -42,6 +42,7 @@ private:
 /// Arms a watchdog for one scope.
 class WatchdogScope {
 public:
+    /// Arms `dog` for `what` until the scope ends (`what` must outlive the scope).
     WatchdogScope(Watchdog& dog, const char* what) : dog_(dog) { dog_.arm(what); }
     ~WatchdogScope() { dog_.disarm(); }
     WatchdogScope(const WatchdogScope&) = delete;

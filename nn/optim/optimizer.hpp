@@ -31,8 +31,8 @@ namespace dg::optim {
 /// have state. Step counts are stored as double (exact up to 2^53).
 template <class T>
 struct OptimizerState {
-    std::vector<std::pair<std::string, Array<T>>> arrays;
-    std::vector<std::pair<std::string, double>> scalars;
+    std::vector<std::pair<std::string, Array<T>>> arrays;  ///< the buffers: "state.<i>.<buffer>"
+    std::vector<std::pair<std::string, double>> scalars;   ///< "state.<i>.step" and "param_groups.<g>.lr"
 };
 
 /// Base of every optimizer. Parameters are leaf tensors that require grad, organised in groups; each
@@ -57,7 +57,8 @@ public:
 
     /// "SGD", "Adam", ...: the prefix of every error message.
     const std::string& name() const { return name_; }
-    std::size_t group_count() const { return params_.size(); }
+    std::size_t group_count() const { return params_.size(); }  ///< the number of parameter groups
+    /// The parameters of one group, in the order they were given (ValueError for a bad group).
     const std::vector<Tensor<T>>& params(std::size_t group) const;
     /// Every parameter of every group, in order (a copy of the handles: for clipping, not the hot loop).
     std::vector<Tensor<T>> parameters() const;
@@ -81,11 +82,11 @@ protected:
     /// Per-parameter state: the step count and the optimizer's buffers (names from state_keys()), allocated
     /// on the first step of that parameter and reused afterwards.
     struct ParamState {
-        std::int64_t step = 0;
-        std::vector<Array<T>> buffers;
+        std::int64_t step = 0;          ///< updates applied so far
+        std::vector<Array<T>> buffers;  ///< one per state_keys() name, the parameter's shape
     };
 
-    explicit Optimizer(std::string name) : name_(std::move(name)) {}
+    explicit Optimizer(std::string name) : name_(std::move(name)) {}  ///< no groups yet: see append_group
     /// Checks `params` (non-empty, defined, leaves that require grad, not already optimized) and appends
     /// them as a new group with empty state.
     void append_group(std::vector<Tensor<T>> params);
@@ -94,8 +95,8 @@ protected:
     /// Allocates a parameter's buffers (zeros of the parameter's shape) on its first step.
     void init_state(ParamState& state, const Tensor<T>& param, std::size_t group) const;
 
-    std::vector<std::vector<Tensor<T>>> params_;
-    std::vector<std::vector<ParamState>> states_;
+    std::vector<std::vector<Tensor<T>>> params_;   ///< params_[group][i]: the parameters, by group
+    std::vector<std::vector<ParamState>> states_;  ///< states_[group][i]: parameter i's state
 
 private:
     std::string name_;
@@ -116,9 +117,12 @@ public:
 
     /// The options given at construction (used by add_param_group without options).
     const Options& defaults() const { return defaults_; }
+    /// The options of one group (std::out_of_range for a bad group).
     const Options& options(std::size_t group) const { return options_.at(group); }
 
+    /// The learning rate of a group: its options' lr().
     double lr(std::size_t group) const override { return options_.at(group).lr(); }
+    /// Sets a group's options' lr; ValueError (and nothing changed) if validate() refuses it.
     void set_lr(std::size_t group, double lr) override {
         Options changed = options_.at(group);
         changed.lr(lr);
@@ -127,6 +131,7 @@ public:
     }
 
 protected:
+    /// `name` prefixes errors; `params` form the first group with `defaults`, also used by add_param_group.
     GroupedOptimizer(std::string name, std::vector<Tensor<T>> params, Options defaults)
         : Optimizer<T>(std::move(name)), defaults_(defaults) {
         add_param_group(std::move(params), defaults);
@@ -139,7 +144,7 @@ protected:
     template <class Update>
     void update_each(const Update& update);
 
-    std::vector<Options> options_;
+    std::vector<Options> options_;  ///< options_[group]: each group's options, validated
 
 private:
     Options defaults_;

@@ -41,10 +41,11 @@ public:
     double lr_at(double base_lr, std::int64_t epoch) const;
 
 protected:
+    /// Takes each group's current lr as its base lr; `name` ("StepLR", ...) prefixes errors.
     LrSchedule(Optimizer<T>& optimizer, std::string name);
     /// The schedule's own formula, without warmup.
     virtual double schedule(double base_lr, std::int64_t epoch) const = 0;
-    const std::string& name() const { return name_; }
+    const std::string& name() const { return name_; }  ///< "StepLR", ...: the prefix of error messages
 
 private:
     void apply();
@@ -61,6 +62,7 @@ private:
 template <class T>
 class StepLR : public LrSchedule<T> {
 public:
+    /// step_size >= 1 epochs between decays, gamma >= 0 (ValueError otherwise).
     StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1);
 
 protected:
@@ -75,6 +77,7 @@ private:
 template <class T>
 class ExponentialLR : public LrSchedule<T> {
 public:
+    /// gamma >= 0, the factor per epoch (ValueError otherwise).
     ExponentialLR(Optimizer<T>& optimizer, double gamma);
 
 protected:
@@ -89,6 +92,7 @@ private:
 template <class T>
 class CosineAnnealingLR : public LrSchedule<T> {
 public:
+    /// t_max >= 1 epochs from base_lr down to eta_min >= 0 (ValueError otherwise).
     CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t t_max, double eta_min = 0.0);
 
 protected:

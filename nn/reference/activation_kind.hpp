@@ -48,7 +48,7 @@ std::optional<ActivationKind> builtin_activation(std::string_view name);
 
 /// An activation with its parameter: a built-in kind and its α, or a custom activation by its registered name.
 struct ActivationSpec {
-    ActivationKind kind = ActivationKind::identity;
+    ActivationKind kind = ActivationKind::identity;  ///< the built-in function, or custom
     double alpha = 0;    ///< α of leaky_relu and elu; 0 for the kinds that take none
     std::string custom;  ///< the registered name when kind is custom, else empty
 

@@ -50,7 +50,7 @@ struct RecurrentLayerGradients {
 /// What bptt_rnn and bptt_lstm return: the loss, each layer's quantities (Layer), the head's, and the input's gradient.
 template <class T, class Layer>
 struct RecurrentResult {
-    T loss = 0;
+    T loss = 0;                 ///< the loss of the batch (as delta_loss.hpp's)
     std::vector<Layer> layers;  ///< layers[0] is the first layer
     HeadResult<T> head;         ///< the head's z, a, δ, ΔW, Δb
     std::vector<Array<T>> dx;   ///< ∂l/∂x_t = δ_t W_ih of the first layer, [N, C] per step

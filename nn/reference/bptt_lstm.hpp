@@ -14,14 +14,17 @@ namespace dg::reference {
 /// i, f, g, o stacked in that order.
 template <class T>
 struct LstmLayerParams {
-    Array<T> W_ih, W_hh, b_ih, b_hh;
+    Array<T> W_ih;  ///< input weights, [4H, C]
+    Array<T> W_hh;  ///< recurrent weights, [4H, H]
+    Array<T> b_ih;  ///< input bias, [4H]
+    Array<T> b_hh;  ///< recurrent bias, [4H]
 };
 
 /// An LSTM network: layers[0] reads the input, layers[l] the states h_t of layers[l − 1]; the head reads the last.
 template <class T>
 struct LstmParams {
-    std::vector<LstmLayerParams<T>> layers;
-    HeadParams<T> head;
+    std::vector<LstmLayerParams<T>> layers;  ///< bottom (reads x_t) to top
+    HeadParams<T> head;                      ///< the linear head on the top layer's states
 };
 
 /// One layer's quantities, one array per step, the steps in order (index t − 1 holds the notes' step t); all
@@ -30,7 +33,10 @@ struct LstmParams {
 template <class T>
 struct LstmLayerResult : RecurrentLayerGradients<T> {
     std::vector<Array<T>> a;           ///< the pre-activations a_t = x_t W_ih^T + b_ih + h_{t−1} W_hh^T + b_hh
-    std::vector<Array<T>> i, f, g, o;  ///< the gates: σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
+    std::vector<Array<T>> i;           ///< the input gate σ(a_i)
+    std::vector<Array<T>> f;           ///< the forget gate σ(a_f)
+    std::vector<Array<T>> g;           ///< the candidate tanh(a_g)
+    std::vector<Array<T>> o;           ///< the output gate σ(a_o)
     std::vector<Array<T>> c;           ///< c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t
     std::vector<Array<T>> h;           ///< h_t = o_t ⊙ tanh(c_t)
     std::vector<Array<T>> delta;       ///< δ_t = ∂l/∂a_t: the blocks δi, δf, δg, δo

@@ -15,16 +15,19 @@ namespace dg::reference {
 /// leaky_relu and elu use their default α.
 template <class T>
 struct RnnLayerParams {
-    Array<T> W_ih, W_hh, b_ih, b_hh;
-    ActivationKind activation = ActivationKind::tanh;
+    Array<T> W_ih;  ///< input weights, [H, C]
+    Array<T> W_hh;  ///< recurrent weights, [H, H]
+    Array<T> b_ih;  ///< input bias, [H]
+    Array<T> b_hh;  ///< recurrent bias, [H]
+    ActivationKind activation = ActivationKind::tanh;  ///< f
 };
 
 /// An Elman network: layers[0] reads the input x_t, layers[l] reads the states h_t of layers[l − 1], and the head
 /// reads the states of the last layer.
 template <class T>
 struct RnnParams {
-    std::vector<RnnLayerParams<T>> layers;
-    HeadParams<T> head;
+    std::vector<RnnLayerParams<T>> layers;  ///< bottom (reads x_t) to top
+    HeadParams<T> head;                     ///< the linear head on the top layer's states
 };
 
 /// One layer's quantities, one [N, H] array per step, the steps in order (index t − 1 holds the notes' step t), and

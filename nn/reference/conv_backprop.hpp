@@ -43,7 +43,7 @@ enum class ConvLayerKind { conv, max_pool, avg_pool, flatten, dense };
 /// For every layer, δ(l−1) = ∂l/∂a(l−1) ⊙ f'(z(l−1)) (f' = 1 for pooling and flatten).
 template <class T>
 struct ConvLayer {
-    ConvLayerKind kind = ConvLayerKind::dense;
+    ConvLayerKind kind = ConvLayerKind::dense;  ///< which of the layers above
     Array<T> W = Array<T>::from_shape({0});  ///< conv [C_out, C_in, kH, kW], dense [n_out, n_in]; [0] for the others
     Array<T> b = Array<T>::from_shape({0});  ///< conv [C_out], dense [n_out]; [0] for the others
     ActivationKind activation = ActivationKind::identity;  ///< conv and dense; identity for the others
@@ -72,7 +72,7 @@ struct ConvLayer {
 /// A network: layers[0] is layer 1 of the notes; the last layer's output is [m, n] (after a flatten or a dense layer).
 template <class T>
 struct ConvNetParams {
-    std::vector<ConvLayer<T>> layers;
+    std::vector<ConvLayer<T>> layers;  ///< layers[l − 1] is layer l
 };
 
 /// The same network with its weights and biases converted to U (double to float and back).
@@ -93,7 +93,7 @@ struct ConvLayerResult {
 /// The full result of conv_backprop.
 template <class T>
 struct ConvBackpropResult {
-    T loss = 0;
+    T loss = 0;           ///< the loss of the batch (as delta_loss.hpp's)
     Array<T> input;       ///< a(0) = X
     Array<T> input_grad;  ///< ∂loss/∂X: the recurrence carried one step past layer 1
     std::vector<ConvLayerResult<T>> layers;  ///< layers[l − 1] is layer l

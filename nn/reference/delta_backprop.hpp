@@ -16,9 +16,9 @@ namespace dg::reference {
 /// W is [n_out, n_in] (PyTorch's and the notes' convention), b is [n_out].
 template <class T>
 struct LayerParams {
-    Array<T> W;
-    Array<T> b;
-    ActivationKind activation = ActivationKind::identity;
+    Array<T> W;  ///< [n_out, n_in]
+    Array<T> b;  ///< [n_out]
+    ActivationKind activation = ActivationKind::identity;  ///< f
     std::optional<T> alpha;  ///< leaky_relu / elu parameter; unset means default_alpha(activation)
 
     /// The alpha actually used.
@@ -28,7 +28,7 @@ struct LayerParams {
 /// An MLP: layers[0] is layer 1 of the notes, layers.back() the output layer L.
 template <class T>
 struct MlpParams {
-    std::vector<LayerParams<T>> layers;
+    std::vector<LayerParams<T>> layers;  ///< layers[l − 1] is layer l
 };
 
 /// What the delta reference computes for one layer l (all [m, ·] arrays have the samples as rows).

@@ -13,7 +13,10 @@ namespace dg::reference {
 /// the batch size or the network changes. One workspace per thread.
 template <class T>
 struct SgdWorkspace {
-    std::vector<Array<T>> z, a, delta, db;
+    std::vector<Array<T>> z;      ///< z(l) per layer, [m, n_out]
+    std::vector<Array<T>> a;      ///< a(l) per layer, [m, n_out]
+    std::vector<Array<T>> delta;  ///< δ(l) per layer, [m, n_out]
+    std::vector<Array<T>> db;     ///< Δb(l) per layer, [n_out]
 };
 
 /// One step of plain SGD on the batch (X, Y): forward, deltas, then W(l) −= lr·ΔW(l), b(l) −= lr·Δb(l), with ΔW and
