@@ -12,3 +12,14 @@ foreach(entry IN LISTS _deltagrad_slow_tests)
   list(GET entry 1 name)
   set_tests_properties("${name}" PROPERTIES LABELS "${area};slow")
 endforeach()
+
+#   recurrence: the recurrent ops, layers and cells, the BPTT reference and the three-way checks on recurrent
+#               networks (issue 19): every discovered test whose suite starts with Recurrent or Bptt
+#               (gtest_discover_tests lists each executable's tests in test_<area>_TESTS).
+foreach(area IN ITEMS autograd reference nn check)
+  foreach(name IN LISTS test_${area}_TESTS)
+    if(name MATCHES "^(Recurrent|Bptt)[A-Za-z]*\\.")
+      set_tests_properties("${name}" PROPERTIES LABELS "${area};recurrence")
+    endif()
+  endforeach()
+endforeach()
