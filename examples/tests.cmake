@@ -251,3 +251,6 @@ if(TARGET custom_op)
   add_test(NAME examples.custom_op.smoke COMMAND custom_op)
   set_tests_properties(examples.custom_op.smoke PROPERTIES LABELS examples TIMEOUT 60)
 endif()
+
+# ---- the HTML pages in a real browser (label `browser`): train's report.html and bpcheck --html's explorer ----
+include(${PROJECT_SOURCE_DIR}/tests/browser/browser.cmake)

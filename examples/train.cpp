@@ -21,6 +21,7 @@
 #include "autograd/kernels/parallel.hpp"
 #include "common/cli.hpp"
 #include "common/diagnostics.hpp"
+#include "common/html_report.hpp"
 #include "common/plot.hpp"
 #include "common/train_report.hpp"
 #include "common/progress.hpp"
@@ -237,6 +238,7 @@ Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset
     model.eval();
     Evaluation e;
     e.confusion.assign(loss.classes, std::vector<std::size_t>(loss.classes, 0));
+    e.predicted.reserve(d.size());
     const std::size_t n = d.size(), features = d.x.shape()[1], chunk = 2000;
     double loss_sum = 0;
     std::size_t correct = 0;
@@ -251,6 +253,7 @@ Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset
             const std::size_t p = argmax_row(out.value(), i);
             correct += p == y[i];
             ++e.confusion[y[i]][p];
+            e.predicted.push_back(p);
         }
     }
     model.train();
@@ -389,6 +392,8 @@ struct Setup {
     Generator gen;
     nn::CheckpointInfo resumed;  // epoch 0 for a fresh run
     std::vector<EpochRecord> history;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    double data_seconds = 0;  // loading and preparing the data
 #ifdef DELTAGRAD_HAVE_MPI
     // --distributed: every rank runs the global loader and trains on its slice of each batch.
     const dist::Environment* env = nullptr;
@@ -454,9 +459,9 @@ std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
         throw UsageError("--spec " + o.spec + ": the data has " + std::to_string(features) + " features and " +
                          std::to_string(classes) + " classes, so the spec must start with " +
                          std::to_string(features) + " and end with " + std::to_string(classes));
+    s->data_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("data: %zu training and %zu test samples, %zu features, %zu classes (%.1f s)\n",
-                s->data.train.size(), s->data.test.size(), features, classes,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                s->data.train.size(), s->data.test.size(), features, classes, s->data_seconds);
 
     s->gen = Generator(o.seed);
     s->model = std::make_unique<nn::Mlp<float>>(spec, s->gen);
@@ -503,6 +508,24 @@ void save(const Setup& s, std::size_t epoch, std::int64_t step) {
     }
 }
 
+/// report.html in the output folder (examples/common/html_report.hpp), from the last evaluation.
+void write_report(const Setup& s, const Evaluation& last, bool finished, const std::string& diagnostics_csv) {
+    const Options& o = s.options;
+    examples::TrainingReport r;
+    r.title = "train: " + o.spec + " on " + o.data;
+    r.finished = finished;
+    r.epochs_planned = o.epochs;
+    r.options = o;
+    r.class_names = s.data.class_names;
+    r.history = s.history;
+    r.evaluation = last;
+    r.test = &s.data.test;
+    r.diagnostics_csv = diagnostics_csv;
+    r.data_seconds = s.data_seconds;
+    r.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+    examples::write_training_report(o.out + "/report.html", r);
+}
+
 int train(Setup& s) {
     const Options& o = s.options;
     nn::Mlp<float>& model = *s.model;
@@ -523,6 +546,7 @@ int train(Setup& s) {
         std::error_code ignored;  // best effort: a table that cannot be removed is appended to
         if (s.resumed.epoch == 0 && s.is_root()) std::filesystem::remove(diagnostics_csv, ignored);
     }
+    if (s.is_root()) std::printf("report: %s/report.html (rewritten after every epoch)\n", o.out.c_str());
 
     for (std::size_t epoch = static_cast<std::size_t>(s.resumed.epoch) + 1; epoch <= o.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
@@ -598,6 +622,7 @@ int train(Setup& s) {
         std::fflush(stdout);
         if (s.is_root()) {  // distributed: rank 0 alone writes (every rank holds the same parameters)
             examples::write_metrics_csv(o.out + "/metrics.csv", s.history);
+            write_report(s, last, epoch == o.epochs, diagnostics ? diagnostics_csv : "");
             save(s, epoch, step);
         }
         if (o.stop_after > 0 && epoch - static_cast<std::size_t>(s.resumed.epoch) >= o.stop_after && epoch < o.epochs) {
@@ -611,8 +636,11 @@ int train(Setup& s) {
     if (!s.is_root()) return 0;
     examples::plot_history(o.out, s.history);
     examples::write_confusion_csv(o.out + "/confusion_matrix.csv", last, s.data.class_names);
+    examples::write_predictions_csv(o.out + "/predictions.csv", last, s.data.test);
+    write_report(s, last, true, diagnostics ? diagnostics_csv : "");
     std::printf("\n%s\n", examples::confusion_text(last, s.data.class_names).c_str());
-    std::string wrote = "metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, checkpoint.safetensors";
+    std::string wrote = "metrics.csv, loss.png, accuracy.png, confusion_matrix.csv, predictions.csv, report.html, "
+                        "checkpoint.safetensors";
     if (diagnostics) {
         wrote += ", diagnostics.csv";
         if (examples::plot_delta_norms(diagnostics_csv, o.out + "/diagnostics.png")) wrote += ", diagnostics.png";

@@ -24,6 +24,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EpochRecord, epoch, train_loss, train_accurac
 struct Evaluation {
     double loss = 0, accuracy = 0;
     std::vector<std::vector<std::size_t>> confusion;  // [true][predicted]
+    std::vector<std::size_t> predicted;               // the predicted class of each sample, in order
 };
 
 /// The index of the largest value in one row of a [rows, classes] array.

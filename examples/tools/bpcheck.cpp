@@ -2,6 +2,7 @@
 // the command line, with a per-layer table or JSON; saves and checks golden fixtures (nn/check/bpcheck_fixture.hpp).
 //   bpcheck --spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1 [--dtype double|float] [--l2 0.01] [--json]
 //   bpcheck ... --save golden.safetensors      bpcheck --against golden.safetensors
+//   bpcheck ... --html explorer.html           (the backprop explorer: examples/common/explorer.hpp)
 // Exit status: 0 agreement, 1 disagreement, 2 bad usage or a file that cannot be read.
 #include <cstdio>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "nn/check/bpcheck.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
 #include "common/cli.hpp"
+#include "common/explorer.hpp"
 #include "nn/reference/delta_loss.hpp"
 
 namespace {
@@ -39,6 +41,7 @@ struct Args {
     double rtol = -1, fd_rtol = -1;
     bool json = false;
     std::string save, against;
+    std::string html;  // --html: the backprop explorer page (examples/common/explorer.hpp)
 };
 
 json to_json(const Comparison& c, const dg::Shape& shape) {
@@ -125,6 +128,12 @@ int check(const Args& args) {
     else std::cout << report.table();
     if (const std::string hint = step_hint(report, args.eps); !hint.empty()) (args.json ? std::cerr : std::cout) << hint;
 
+    if (!args.html.empty()) {
+        const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
+                          {"lambda", args.l2}, {"eps", args.eps}};
+        dg::examples::write_explorer(args.html, dg::examples::mlp_explorer_json(mlp, batch.X, batch.Y, loss, args.l2, report), run);
+        (args.json ? std::cerr : std::cout) << "explorer: " << args.html << "\n";
+    }
     if (!args.save.empty()) {
         dg::nn::save_bpcheck_fixture(args.save, mlp, batch.X, batch.Y, loss, args.l2);
         if (!args.json) std::cout << "saved " << args.save << "\n";
@@ -156,7 +165,7 @@ struct UsageError : std::runtime_error {
 // What parsing cannot see: options that --against ignores, and a loss that is constant for the spec.
 void validate(const CLI::App& app, const Args& args) {
     if (!args.against.empty()) {
-        for (const char* o : {"--spec", "--loss", "--batch", "--seed", "--dtype", "--l2", "--eps", "--fd-max", "--fd-rtol"})
+        for (const char* o : {"--spec", "--loss", "--batch", "--seed", "--dtype", "--l2", "--eps", "--fd-max", "--fd-rtol", "--html"})
             if (app.count(o))
                 throw UsageError(std::string("--against recomputes the fixture with its own network, batch, loss and "
                                              "step, so ") + o + " cannot be given with it (it takes --rtol and --json)");
@@ -202,6 +211,7 @@ int main(int argc, char** argv) {
         ->check(real_number(0, 1));
     app.add_flag("--json", args.json, "print the report as JSON");
     app.add_option("--save", args.save, "also write a golden fixture (safetensors) of this run");
+    app.add_option("--html", args.html, "also write the backprop explorer, a self-contained HTML page, to this file");
     app.add_option("--against", args.against, "recompute a stored fixture and compare its gradients")
         ->excludes("--save");
     if (int rc = dg::examples::parse_command_line(app, argc, argv, "bpcheck"); rc >= 0) return rc;

@@ -1,0 +1,33 @@
+# The browser tests (ctest -L browser): train's report.html and bpcheck's explorer, generated here and checked in
+# Debian's headless chromium, driven by node over the DevTools protocol (tests/browser/cdp.js; both installed by
+# scripts/install-deps). Screenshots go to <build>/browser/screenshots/. Included from examples/tests.cmake.
+set(browser_dir ${CMAKE_BINARY_DIR}/browser)
+set(browser_js ${PROJECT_SOURCE_DIR}/tests/browser)
+set(fashion_test_images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz)
+
+if(TARGET train)
+  # A short run with diagnostics; its out folder, log and the test images go to the page's checks.
+  add_test(NAME browser.report
+    COMMAND sh -c "set -e; rm -rf \"$2\"; mkdir -p \"$2\"; \"$0\" --limit 2000 --epochs 2 --spec 784-64-10:relu --diagnostics --out \"$2/out\" > \"$2/log\"; cat \"$2/log\"; grep -qx \"report: $2/out/report.html (rewritten after every epoch)\" \"$2/log\"; node \"$1/report_test.js\" \"$2/out\" \"$2/log\" \"$3\" \"$4\""
+            $<TARGET_FILE:train> ${browser_js} ${browser_dir}/report ${fashion_test_images} ${browser_dir}/screenshots)
+  set_tests_properties(browser.report PROPERTIES LABELS browser TIMEOUT 300 RESOURCE_LOCK chromium)
+endif()
+
+if(TARGET bpcheck)
+  # name|bpcheck options|key presses: a small net stepped through, and a wide one whose tensors must be previewed.
+  set(explorer_runs
+    "small|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1|5"
+    "deep_mse|--spec 3-6-5-2:sigmoid --loss mse-half --batch 4 --seed 2 --l2 0.01|7"
+    "wide|--spec 64-128-10:relu --loss softmax-ce --batch 32 --seed 3 --fd-max 20|3")
+  foreach(run ${explorer_runs})
+    string(REPLACE "|" ";" parts "${run}")
+    list(GET parts 0 name)
+    list(GET parts 1 options)
+    list(GET parts 2 presses)
+    separate_arguments(options UNIX_COMMAND "${options}")
+    add_test(NAME browser.explorer.${name}
+      COMMAND sh -c "set -e; js=\"$1\"; out=\"$2\"; d=\"$2/explorer_$3\"; name=explorer_$3; presses=$4; shift 4; rm -rf \"$d\"; mkdir -p \"$d\"; \"$0\" \"$@\" --html \"$d/explorer.html\" > \"$d/report.txt\"; cat \"$d/report.txt\"; node \"$js/explorer_test.js\" \"$d/explorer.html\" \"$d/report.txt\" \"$out/screenshots\" $name $presses"
+              $<TARGET_FILE:bpcheck> ${browser_js} ${browser_dir} ${name} ${presses} ${options})
+    set_tests_properties(browser.explorer.${name} PROPERTIES LABELS browser TIMEOUT 180 RESOURCE_LOCK chromium)
+  endforeach()
+endif()
