@@ -23,3 +23,17 @@ foreach(area IN ITEMS autograd reference nn check)
     endif()
   endforeach()
 endforeach()
+
+#   convolution: issue 18's tests — the conv, pooling and norm ops, the conv delta reference, the layers, the CNN spec
+#                and the three-way check on CNN specs — by GoogleTest suite name, in whichever area's executable.
+set(_deltagrad_convolution_suites BatchNorm BatchNormLayer BpcheckCnn Cnn CnnSpec CnnTraining Conv Conv2dLayer
+  ConvBackprop ConvLayers ConvPlanes ConvReference Flatten FlattenLayer LayerNorm LayerNormLayer PoolLayers Pooling)
+foreach(area IN ITEMS autograd reference nn check)
+  foreach(name IN LISTS test_${area}_TESTS)
+    string(REGEX MATCH "^[A-Za-z0-9_]+" suite "${name}")
+    list(FIND _deltagrad_convolution_suites "${suite}" found)  # not IN_LIST: ctest reads this without policies
+    if(found GREATER -1)
+      set_tests_properties("${name}" PROPERTIES LABELS "${area};convolution")
+    endif()
+  endforeach()
+endforeach()
