@@ -1,8 +1,9 @@
-// The nn front end in one include: modules, layers (dense, convolutional, normalization), the MLP builder,
-// initializers and losses.
+// The nn front end in one include: modules, layers (dense, convolutional, normalization), the MLP and CNN
+// builders, initializers and losses.
 #pragma once
 
 #include "nn/layers/activation.hpp"
+#include "nn/layers/cnn.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/layers/dropout.hpp"
 #include "nn/layers/embedding.hpp"

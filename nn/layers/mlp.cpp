@@ -1,14 +1,18 @@
 // Mlp: the spec parser (grammar in mlp.hpp), construction of the layers, and the recorded forward pass.
 #include "nn/layers/mlp.hpp"
 
-#include <cctype>
 #include <optional>
 
 #include "autograd/array/errors.hpp"
+#include "nn/layers/spec_text.hpp"
 
 namespace dg::nn {
 
 namespace {
+
+using detail::all_digits;
+using detail::split;
+using detail::trim;
 
 constexpr const char* grammar_hint =
     "expected sizes such as 784-100-10 (at least two positive integers), then options ':act' (hidden layers), "
@@ -16,30 +20,6 @@ constexpr const char* grammar_hint =
 
 [[noreturn]] void fail(std::string_view spec, const std::string& problem) {
     throw ValueError("MLP spec \"" + std::string(spec) + "\": " + problem + "; " + grammar_hint);
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> parts;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= s.size(); ++i)
-        if (i == s.size() || s[i] == sep) {
-            parts.push_back(s.substr(start, i - start));
-            start = i + 1;
-        }
-    return parts;
-}
-
-bool all_digits(std::string_view s) {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-    return true;
 }
 
 // "name" or "name(α)": the shared activation parser, with the registered custom names, its errors quoting the spec.

@@ -13,6 +13,7 @@
 
 #include "tests/fuzz/entry_data.hpp"
 #include "tests/fuzz/entry_mlp.hpp"
+#include "tests/fuzz/entry_cnn.hpp"
 
 namespace {
 
@@ -52,7 +53,8 @@ struct Target {
 const Target targets[] = {{"idx", dg::fuzz::run_idx},
                           {"csv", dg::fuzz::run_csv},
                           {"safetensors", dg::fuzz::run_safetensors},
-                          {"mlp_spec", dg::fuzz::run_mlp_spec}};
+                          {"mlp_spec", dg::fuzz::run_mlp_spec},
+                          {"cnn_spec", dg::fuzz::run_cnn_spec}};
 
 }  // namespace
 
