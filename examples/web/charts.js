@@ -59,7 +59,9 @@ const DG = (() => {
     if (!pts.length) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
     if (x1 === x0) { x0 -= 1; x1 += 1; }
     if (y1 === y0) { const d = Math.abs(y0) * 0.1 || 1; y0 -= d; y1 += d; }
-    const pad = (y1 - y0) * 0.06; y0 -= pad; y1 += pad;
+    const pad = (y1 - y0) * 0.06;
+    y0 = !spec.log && y0 >= 0 ? Math.max(0, y0 - pad) : y0 - pad;  // a quantity that cannot be negative stays above 0
+    y1 += pad;
     const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
     const sy = (y) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': spec.title, width: W, height: H });

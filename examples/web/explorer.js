@@ -24,7 +24,7 @@
     const layers = d.network.layers, W = 1100, H = 250, shown = 8;
     const colX = (l) => 80 + (l * (W - 160)) / Math.max(1, layers.length - 1);
     const unitY = (k, n) => 30 + ((k + 0.5) * 170) / n;
-    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
+    const root = svg('svg', { id: 'network', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
       'aria-label': `the network ${d.network.spec}: ${layers.map((l) => l.size).join(', ')} units` });
     const count = (l) => Math.min(layers[l].size, shown);
     for (let l = 1; l < layers.length; ++l)
@@ -137,6 +137,13 @@
             : el('p', { class: 'muted', text: 'nothing: this input does not require a gradient' }));
       }));
     const note = notes[String(s.node)];
+    // The layer of this node in the network drawing: a boundary's layer, or an MLP module's (fc<l>, act<l>).
+    const m = (n.label || '').match(/^(?:fc|act)(\d+)/);
+    const layer = note ? note.layer : m ? Number(m[1]) : -1;
+    document.querySelectorAll('#network g.layer').forEach((g) => g.querySelectorAll('circle').forEach((c) => {
+      c.setAttribute('stroke', Number(g.dataset.layer) === layer ? '#a34f00' : '#1a1a1a');
+      c.setAttribute('stroke-width', Number(g.dataset.layer) === layer ? 3 : 1);
+    }));
     notePanel.replaceChildren(note ? layerNote(note) : el('div', { class: 'panel muted', text: 'No layer boundary at this node. The δ(l) of the notes is the gradient arriving at a pre-activation z(l); step to a linear node to see it.' }));
   }
 
@@ -147,7 +154,8 @@
   function layerNote(note) {
     const l = note.layer, s = `sample ${note.sample + 1} (row ${note.sample} of the batch)`;
     const rows = note.kind === 'hidden'
-      ? [vectorRow(`δ(${l + 1})`, note.delta_next, 'delta-next'), vectorRow(`W(${l + 1})ᵀ δ(${l + 1})`, note.back, 'back'),
+      ? [vectorRow(`W(${l + 1})`, note.W_next, 'w-next'), vectorRow(`δ(${l + 1})`, note.delta_next, 'delta-next'),
+        vectorRow(`W(${l + 1})ᵀ δ(${l + 1})`, note.back, 'back'),
         vectorRow(`f'(z(${l})), f = ${note.activation}`, note.fprime, 'fprime'), vectorRow(`δ(${l}) = the product`, note.delta, 'delta')]
       : [vectorRow('a(L)', note.a, 'a'), vectorRow('y', note.y, 'y')].concat(note.fprime ? [vectorRow("f'(z(L))", note.fprime, 'fprime')] : [],
         [vectorRow(`δ(${l})`, note.delta, 'delta')]);

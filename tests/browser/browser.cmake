@@ -11,12 +11,18 @@ if(TARGET train)
     COMMAND sh -c "set -e; rm -rf \"$2\"; mkdir -p \"$2\"; \"$0\" --limit 2000 --epochs 2 --spec 784-64-10:relu --diagnostics --out \"$2/out\" > \"$2/log\"; cat \"$2/log\"; grep -qx \"report: $2/out/report.html (rewritten after every epoch)\" \"$2/log\"; node \"$1/report_test.js\" \"$2/out\" \"$2/log\" \"$3\" \"$4\""
             $<TARGET_FILE:train> ${browser_js} ${browser_dir}/report ${fashion_test_images} ${browser_dir}/screenshots)
   set_tests_properties(browser.report PROPERTIES LABELS browser TIMEOUT 300 RESOURCE_LOCK chromium)
+  # Rewritten after every epoch: a run stopped after epoch 1 of 3 leaves a page that says so (and no temporary
+  # file beside it); resumed to the end, the page says finished.
+  add_test(NAME examples.train.report_after_each_epoch
+    COMMAND sh -c "set -e; rm -rf \"$1\"; \"$0\" --limit 500 --epochs 3 --spec 784-16-10:relu --stop-after 1 --out \"$1\" > /dev/null; grep -q '\"finished\":false' \"$1/report.html\"; grep -q '\"epochs_planned\":3' \"$1/report.html\"; test $(grep -o '\"train_loss\":' \"$1/report.html\" | wc -l) -eq 1; ! ls -a \"$1\" | grep -q 'report.html.'; \"$0\" --resume \"$1/checkpoint.safetensors\" > /dev/null; grep -q '\"finished\":true' \"$1/report.html\"; test $(grep -o '\"train_loss\":' \"$1/report.html\" | wc -l) -eq 3"
+            $<TARGET_FILE:train> ${browser_dir}/report_after_each_epoch)
+  set_tests_properties(examples.train.report_after_each_epoch PROPERTIES LABELS examples TIMEOUT 120)
 endif()
 
 if(TARGET bpcheck)
   # name|bpcheck options|key presses: a small net stepped through, and a wide one whose tensors must be previewed.
   set(explorer_runs
-    "small|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1|5"
+    "small|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1|3"
     "deep_mse|--spec 3-6-5-2:sigmoid --loss mse-half --batch 4 --seed 2 --l2 0.01|7"
     "wide|--spec 64-128-10:relu --loss softmax-ce --batch 32 --seed 3 --fd-max 20|3")
   foreach(run ${explorer_runs})

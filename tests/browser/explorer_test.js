@@ -34,7 +34,7 @@ function sameRounded(a, b) {
 run(async () => {
   const data = pageData(html);
   const steps = data.steps, nodes = data.nodes;
-  assert(steps.length > presses, `only ${steps.length} steps`);
+  assert(steps.length > presses, `${presses} key presses asked, but the backward pass has only ${steps.length} steps`);
   const text = fs.readFileSync(reportFile, 'utf8');
 
   await withPage(html, screenshots, name, async (page) => {
@@ -120,6 +120,8 @@ run(async () => {
     // Big tensors are previewed: no grid shows more than 6 × 6 numbers (a note's vectors 10).
     const widest = await page.evaluate(`Math.max(...[...document.querySelectorAll('table.grid tr')].map((tr) => tr.querySelectorAll('td[data-r]').length))`);
     assert(widest <= 10, `a grid shows ${widest} columns`);
+    // The screenshot: the stepper, the graph and the boundary note together.
+    await page.evaluate('document.querySelector("#step-counter").parentElement.scrollIntoView()');
   });
   console.log(`explorer ${name}: ${steps.length} steps, ${presses} key presses forward and 2 back checked, agreement table = text report`);
 });

@@ -73,5 +73,5 @@ run(async () => {
     const points = await page.evaluate('document.querySelectorAll("figure.chart")[0].querySelectorAll("circle").length');
     assert.strictEqual(points, 2 * Number(lastEpoch), 'the loss chart has a train and a test point per epoch');
   });
-  console.log(`report: accuracy ${accuracy[1]}, ${testSize} test samples, ${wrong.length} mistakes checked against predictions.csv`);
+  console.log(`report: accuracy ${accuracy[1]}, ${testSize} test samples, the ${Math.min(40, wrong.length)} mistakes shown (of ${wrong.length}) checked against predictions.csv and the test images`);
 });
