@@ -72,12 +72,6 @@ std::string style_of(DotNodeKind k, bool is_root, bool freed) {
     }
 }
 
-std::string number(double v, int precision) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v == 0 ? 0.0 : v);  // -0 prints as 0
-    return buf;
-}
-
 // A value as a grid of cells: [size / last, last] (one cell for a 0-d tensor, one row for a vector), cut to
 // max_rows × max_cols with a "⋮" row and a "…" column.
 template <class T>
@@ -92,7 +86,7 @@ std::string grid(const Array<T>& a, const DotOptions& o, const char* color) {
     for (std::size_t i = 0; i < shown_rows; ++i) {
         s += "<tr>";
         for (std::size_t j = 0; j < shown_cols; ++j)
-            s += "<td><font color=\"" + std::string(color) + "\">" + number(a.data()[i * cols + j], o.precision) +
+            s += "<td><font color=\"" + std::string(color) + "\">" + format_number(a.data()[i * cols + j], o.precision) +
                  "</font></td>";
         if (cols > shown_cols) s += "<td>…</td>";
         s += "</tr>";

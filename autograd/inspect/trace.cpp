@@ -7,13 +7,13 @@
 
 namespace dg {
 
-namespace {
-std::string number(double v, int precision) {
+std::string format_number(double v, int precision) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v == 0 ? 0.0 : v);  // -0 prints as 0
     return buf;
 }
 
+namespace {
 // Columns are aligned by what a terminal shows: UTF-8 continuation bytes take no column.
 std::size_t display_width(const std::string& s) {
     return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -23,9 +23,10 @@ std::size_t display_width(const std::string& s) {
 template <class T>
 std::string preview(const Array<T>& value, std::size_t max_elements, int precision) {
     const std::size_t n = value.size();
-    if (n == 1) return number(value.data()[0], precision);
+    if (n == 1) return format_number(value.data()[0], precision);
     std::string s = "[";
-    for (std::size_t i = 0; i < std::min(n, max_elements); ++i) s += (i ? ", " : "") + number(value.data()[i], precision);
+    for (std::size_t i = 0; i < std::min(n, max_elements); ++i)
+        s += (i ? ", " : "") + format_number(value.data()[i], precision);
     if (n > max_elements) s += ", …] (" + std::to_string(n) + ")";
     else s += "]";
     return s;

@@ -14,6 +14,8 @@ namespace dg {
 /// A short text of a value: "0.4621" for one element, "[0.1, -2, 3.5, …] (12)" beyond `max_elements`.
 template <class T>
 std::string preview(const Array<T>& value, std::size_t max_elements = 4, int precision = 4);
+/// One number as printf's %g with `precision` significant digits; -0 prints as 0.
+std::string format_number(double v, int precision);
 
 /// Records the steps of every backward pass run on this thread while it is installed:
 ///   BackwardTrace<double> trace;

@@ -22,7 +22,7 @@ using Fn = std::function<Tensord(const std::vector<Tensord>&)>;
 
 namespace {
 
-struct Case {
+struct PoolCase {
     Shape input;
     Size2 kernel, stride, padding;
     std::string str() const {
@@ -33,7 +33,7 @@ struct Case {
 };
 
 // Side by side, overlapping (stride < kernel), gaps (stride > kernel), padding, non-square, odd sizes.
-const std::vector<Case> cases = {
+const std::vector<PoolCase> pool_cases = {
     {{2, 3, 4, 4}, 2, {}, 0},        {{1, 2, 7, 5}, 3, 2, 1},           {{2, 1, 6, 7}, {2, 3}, {1, 2}, {1, 1}},
     {{1, 2, 9, 8}, 2, 3, 0},         {{3, 2, 5, 5}, 3, 1, 1},           {{1, 1, 3, 3}, 3, {}, 0},
     {{1, 2, 8, 6}, {4, 2}, {2, 1}, {2, 1}},
@@ -45,7 +45,7 @@ const std::vector<Case> cases = {
 Size2 resolved(Size2 stride, Size2 kernel) { return {stride.h ? stride.h : kernel.h, stride.w ? stride.w : kernel.w}; }
 
 /// max or mean over each window of the padded input; max ignores the padding (−∞), mean counts it as zeros.
-Array<double> naive_pool(const Array<double>& x, const Case& k, bool is_max) {
+Array<double> naive_pool(const Array<double>& x, const PoolCase& k, bool is_max) {
     const Size2 s = resolved(k.stride, k.kernel);
     const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
     const std::size_t OH = (H + 2 * k.padding.h - k.kernel.h) / s.h + 1, OW = (W + 2 * k.padding.w - k.kernel.w) / s.w + 1;
@@ -117,7 +117,7 @@ TEST(Pooling, AvgValuesByHandCountPadding) {
 
 TEST(Pooling, ValuesMatchTheNaiveLoop) {
     std::uint64_t seed = 1;
-    for (const Case& k : cases) {
+    for (const PoolCase& k : pool_cases) {
         SCOPED_TRACE(k.str());
         const Tensord x = dg::test::randn(k.input, seed++, false);
         EXPECT_TRUE(all_close(max_pool2d(x, k.kernel, k.stride, k.padding).value(), naive_pool(x.value(), k, true)));
@@ -128,7 +128,7 @@ TEST(Pooling, ValuesMatchTheNaiveLoop) {
 
 TEST(Pooling, Gradcheck) {
     std::uint64_t seed = 20;
-    for (const Case& k : cases) {
+    for (const PoolCase& k : pool_cases) {
         SCOPED_TRACE(k.str());
         const Fn maxf = [k](const std::vector<Tensord>& in) { return max_pool2d(in[0], k.kernel, k.stride, k.padding); };
         const Fn avgf = [k](const std::vector<Tensord>& in) { return avg_pool2d(in[0], k.kernel, k.stride, k.padding); };
@@ -140,7 +140,7 @@ TEST(Pooling, Gradcheck) {
 
 TEST(Pooling, Gradgradcheck) {
     std::uint64_t seed = 40;
-    for (const Case& k : {cases[1], cases[2], cases[6], cases[7]}) {
+    for (const PoolCase& k : {pool_cases[1], pool_cases[2], pool_cases[6], pool_cases[7]}) {
         SCOPED_TRACE(k.str());
         // avg pooling is linear: its backward (avg_pool2d_backward) and that one's backward (avg_pool2d) are checked
         // through R; the tanh adds curvature in x.
@@ -154,7 +154,7 @@ TEST(Pooling, Gradgradcheck) {
         };
         EXPECT_GRADGRADCHECK(maxf, dg::test::distinct(k.input, seed++));
     }
-    const Case k = cases[1];
+    const PoolCase k = pool_cases[1];
     const Shape in_shape = k.input;
     const Shape out_shape = avg_pool2d(dg::test::randn(in_shape, 1, false), k.kernel, k.stride, k.padding).shape();
     const Fn back = [k, in_shape](const std::vector<Tensord>& in) {
@@ -166,7 +166,7 @@ TEST(Pooling, Gradgradcheck) {
 
 TEST(Pooling, AvgBackwardIsTheAdjoint) {
     // ⟨avg_pool2d(x), g⟩ = ⟨x, avg_pool2d_backward(g)⟩.
-    const Case k = cases[4];
+    const PoolCase k = pool_cases[4];
     const Tensord x = dg::test::randn(k.input, 1, false);
     const Tensord y = avg_pool2d(x, k.kernel, k.stride, k.padding);
     const Tensord g = dg::test::randn(y.shape(), 2, false);

@@ -14,19 +14,15 @@ namespace dg::reference {
 namespace {
 
 using test::random_array;
+using test::vec;
 
 Array<double> col(std::initializer_list<double> values) {  // [n, 1]
     Array<double> x = Array<double>::from_shape({values.size(), 1});
     std::copy(values.begin(), values.end(), x.begin());
     return x;
 }
-Array<double> vec(std::initializer_list<double> values) {
-    Array<double> x = Array<double>::from_shape({values.size()});
-    std::copy(values.begin(), values.end(), x.begin());
-    return x;
-}
 
-double sigma(double v) { return 1 / (1 + std::exp(-v)); }
+using test::sigma;
 
 // T = 2, one sequence, one input, one unit: W_ih = [0.5, −0.3, 0.8, 0.2]ᵀ, W_hh = [0.1, 0.4, −0.6, 0.3]ᵀ (blocks i, f,
 // g, o), b_ih = [0.05, 0.1, −0.05, 0], b_hh = 0, h_0 = 0.2, c_0 = −0.4, x = (1, −0.5); head ŷ = 0.7 h − 0.1, mse_half
@@ -80,15 +76,15 @@ TEST(BpttLstmHandworked, GatesAndCellStateFollowTheRecurrences) {
 
 // ---- finite differences ---------------------------------------------------------------------------------------
 
-struct Problem {
+struct LstmProblem {
     LstmParams<double> net;
     Array<double> X, Y;
     std::vector<Array<double>> h0, c0;
 };
 
-Problem random_problem(std::mt19937_64& rng, Loss loss, LossAt at, std::size_t depth) {
+LstmProblem random_lstm_problem(std::mt19937_64& rng, Loss loss, LossAt at, std::size_t depth) {
     std::uniform_int_distribution<std::size_t> size(1, 3);
-    Problem p;
+    LstmProblem p;
     const std::size_t T = size(rng) + 1, N = size(rng), C = size(rng);
     p.X = random_array(rng, {T, N, C}, 1.0);
     std::size_t in = C;
@@ -114,7 +110,7 @@ TEST(BpttLstmFiniteDifferences, EveryGradientMatchesTheReferencesOwnLoss) {
         for (LossAt at : {LossAt::every_step, LossAt::last_step})
             for (std::size_t depth : {1, 2}) {
                 SCOPED_TRACE(std::string(loss_name(loss)) + " " + loss_at_name(at) + " depth " + std::to_string(depth));
-                Problem p = random_problem(rng, loss, at, depth);
+                LstmProblem p = random_lstm_problem(rng, loss, at, depth);
                 const LstmResult<double> r = bptt_lstm(p.net, p.X, p.h0, p.c0, p.Y, loss, at);
                 const auto l = [&] { return bptt_lstm_loss(p.net, p.X, p.h0, p.c0, p.Y, loss, at); };
                 test::expect_gradients_match_differences(r, p.net, p.h0, p.X, l);
@@ -125,7 +121,7 @@ TEST(BpttLstmFiniteDifferences, EveryGradientMatchesTheReferencesOwnLoss) {
 
 TEST(BpttLstm, FloatAgreesWithDouble) {
     std::mt19937_64 rng(29);
-    const Problem p = random_problem(rng, Loss::softmax_ce, LossAt::every_step, 2);
+    const LstmProblem p = random_lstm_problem(rng, Loss::softmax_ce, LossAt::every_step, 2);
     auto f = [](const Array<double>& a) { return Array<float>(xt::cast<float>(a)); };
     auto fs = [&](const std::vector<Array<double>>& v) {
         std::vector<Array<float>> out;
@@ -144,7 +140,7 @@ TEST(BpttLstm, FloatAgreesWithDouble) {
 
 TEST(BpttLstm, ErrorsNameWhatIsWrong) {
     std::mt19937_64 rng(31);
-    const Problem p = random_problem(rng, Loss::mse_half, LossAt::every_step, 2);
+    const LstmProblem p = random_lstm_problem(rng, Loss::mse_half, LossAt::every_step, 2);
     LstmParams<double> bad = p.net;
     bad.layers[0].W_hh = random_array(rng, {3, 3}, 1.0);
     EXPECT_THROW_MSG(bptt_lstm(bad, p.X, p.h0, p.c0, p.Y, Loss::mse_half, LossAt::every_step), ShapeError,

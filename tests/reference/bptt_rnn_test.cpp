@@ -14,6 +14,7 @@
 namespace dg::reference {
 namespace {
 
+using test::mat;
 using test::random_array;
 
 Array<double> scalar_seq(std::initializer_list<double> values) {
@@ -24,8 +25,6 @@ Array<double> scalar_seq(std::initializer_list<double> values) {
 /// A [1, 1] matrix and a [1] vector holding v.
 Array<double> one(double v) { return xt::full_like(Array<double>::from_shape({1, 1}), v); }
 Array<double> vec1(double v) { return xt::full_like(Array<double>::from_shape({1}), v); }
-/// Rows of a matrix (a braced list is ambiguous for xarray's constructors).
-Array<double> mat(std::initializer_list<std::initializer_list<double>> rows) { return Array<double>(rows); }
 
 // T = 2, one sequence, one input, one hidden unit, tanh; head ŷ = 1.5 h + 0.2, mse_half.
 //   z_1 = 0.8·0.5 − 0.5·0.3 + 0.1 − 0.2 = 0.15,  h_1 = tanh(z_1);  z_2 = 0.8·(−1) − 0.5·h_1 − 0.1,  h_2 = tanh(z_2)
@@ -84,17 +83,17 @@ TEST(BpttRnnHandworked, LossAtLastStepOnlySeesTheLastState) {
 
 // ---- finite differences ---------------------------------------------------------------------------------------
 
-struct Problem {
+struct RnnProblem {
     RnnParams<double> net;
     Array<double> X, Y;
     std::vector<Array<double>> h0;
 };
 
 // A random network of `depth` layers whose pre-activations stay 1e-3 away from a kink (redrawn until so).
-Problem random_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, LossAt at, std::size_t depth) {
+RnnProblem random_rnn_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, LossAt at, std::size_t depth) {
     std::uniform_int_distribution<std::size_t> size(1, 3);
     for (int attempt = 0; attempt < 200; ++attempt) {
-        Problem p;
+        RnnProblem p;
         const std::size_t T = size(rng) + 1, N = size(rng), C = size(rng);
         p.X = random_array(rng, {T, N, C}, 1.0);
         std::size_t in = C;
@@ -128,7 +127,7 @@ TEST(BpttRnnFiniteDifferences, EveryGradientMatchesTheReferencesOwnLoss) {
                 for (std::size_t depth : {1, 2}) {
                     SCOPED_TRACE(std::string(activation_name(f)) + " " + loss_name(loss) + " " + loss_at_name(at) +
                                  " depth " + std::to_string(depth));
-                    Problem p = random_problem(rng, f, loss, at, depth);
+                    RnnProblem p = random_rnn_problem(rng, f, loss, at, depth);
                     const RnnResult<double> r = bptt_rnn(p.net, p.X, p.h0, p.Y, loss, at);
                     const auto l = [&] { return bptt_rnn_loss(p.net, p.X, p.h0, p.Y, loss, at); };
                     test::expect_gradients_match_differences(r, p.net, p.h0, p.X, l);
@@ -137,7 +136,7 @@ TEST(BpttRnnFiniteDifferences, EveryGradientMatchesTheReferencesOwnLoss) {
 
 TEST(BpttRnn, ZeroInitialStatesAreTheDefault) {
     std::mt19937_64 rng(5);
-    Problem p = random_problem(rng, ActivationKind::tanh, Loss::mse, LossAt::every_step, 2);
+    RnnProblem p = random_rnn_problem(rng, ActivationKind::tanh, Loss::mse, LossAt::every_step, 2);
     for (auto& h : p.h0) h.fill(0.0);
     const RnnResult<double> given = bptt_rnn(p.net, p.X, p.h0, p.Y, Loss::mse, LossAt::every_step);
     const RnnResult<double> none = bptt_rnn(p.net, p.X, {}, p.Y, Loss::mse, LossAt::every_step);
@@ -147,7 +146,7 @@ TEST(BpttRnn, ZeroInitialStatesAreTheDefault) {
 
 TEST(BpttRnn, FloatAgreesWithDouble) {
     std::mt19937_64 rng(7);
-    const Problem p = random_problem(rng, ActivationKind::tanh, Loss::softmax_ce, LossAt::every_step, 2);
+    const RnnProblem p = random_rnn_problem(rng, ActivationKind::tanh, Loss::softmax_ce, LossAt::every_step, 2);
     auto f = [](const Array<double>& a) { return Array<float>(xt::cast<float>(a)); };
     RnnParams<float> net;
     for (const auto& w : p.net.layers) net.layers.push_back({f(w.W_ih), f(w.W_hh), f(w.b_ih), f(w.b_hh), w.activation});
@@ -163,7 +162,7 @@ TEST(BpttRnn, FloatAgreesWithDouble) {
 
 TEST(BpttRnn, ErrorsNameWhatIsWrong) {
     std::mt19937_64 rng(11);
-    const Problem p = random_problem(rng, ActivationKind::tanh, Loss::mse, LossAt::every_step, 2);
+    const RnnProblem p = random_rnn_problem(rng, ActivationKind::tanh, Loss::mse, LossAt::every_step, 2);
     const auto run = [&](const RnnParams<double>& net) { bptt_rnn(net, p.X, p.h0, p.Y, Loss::mse, LossAt::every_step); };
     const std::size_t H1 = p.net.layers[0].W_hh.shape()[0];
     RnnParams<double> bad = p.net;

@@ -12,32 +12,9 @@
 
 #include "nn/reference/bptt_common.hpp"
 #include "nn/reference/delta_loss.hpp"
+#include "reference/reference_test_util.hpp"
 
 namespace dg::reference::test {
-
-/// Normal(0, scale) entries of the given shape.
-inline Array<double> random_array(std::mt19937_64& rng, const Shape& shape, double scale) {
-    std::normal_distribution<double> normal(0.0, scale);
-    Array<double> out = Array<double>::from_shape(shape);
-    for (double& x : out) x = normal(rng);
-    return out;
-}
-
-/// Targets [rows, K] that suit the loss: real values, probability rows, or values in (0, 1).
-inline Array<double> random_targets(std::mt19937_64& rng, Loss loss, std::size_t rows, std::size_t K) {
-    Array<double> y = random_array(rng, {rows, K}, 1.0);
-    if (loss == Loss::softmax_ce) {
-        for (std::size_t i = 0; i < rows; ++i) {
-            double sum = 0;
-            for (std::size_t j = 0; j < K; ++j) sum += (y(i, j) = std::exp(y(i, j)));
-            for (std::size_t j = 0; j < K; ++j) y(i, j) /= sum;
-        }
-    } else if (loss == Loss::bce) {
-        std::uniform_real_distribution<double> unit(0.05, 0.95);
-        for (double& x : y) x = unit(rng);
-    }
-    return y;
-}
 
 /// Expects `analytic` to be the central difference (step 1e-6) of `loss` with respect to every element of `param`,
 /// which is perturbed in place and restored.

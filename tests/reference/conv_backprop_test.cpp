@@ -18,7 +18,9 @@ using A = Array<double>;
 using test::central_difference;
 using Layer = ConvLayer<double>;
 
-A mat(std::initializer_list<std::initializer_list<double>> rows) { return A(rows); }
+using test::mat;
+using test::random_array;
+using test::random_targets;
 
 /// A plane [h, w] as a 4-d array [1, 1, h, w].
 A image(A plane) {
@@ -91,26 +93,6 @@ TEST(ConvBackprop, ActivationDerivativeMultipliesTheRoutedDelta) {
 
 // ---- finite differences --------------------------------------------------------------------------------------
 
-A random_array(std::mt19937_64& rng, const Shape& shape, double scale) {
-    std::normal_distribution<double> normal(0.0, scale);
-    A out = A::from_shape(shape);
-    for (double& v : out) v = normal(rng);
-    return out;
-}
-
-A random_targets(std::mt19937_64& rng, Loss loss, std::size_t m, std::size_t n) {
-    A y = random_array(rng, {m, n}, 1.0);
-    if (loss == Loss::softmax_ce)
-        for (std::size_t i = 0; i < m; ++i) {
-            double s = 0;
-            for (std::size_t j = 0; j < n; ++j) s += (y(i, j) = std::exp(y(i, j)));
-            for (std::size_t j = 0; j < n; ++j) y(i, j) /= s;
-        }
-    if (loss == Loss::bce)
-        for (double& v : y) v = 1 / (1 + std::exp(-v));
-    return y;
-}
-
 Layer random_conv(std::mt19937_64& rng, std::size_t c_out, std::size_t c_in, std::size_t kh, std::size_t kw,
                   ActivationKind f, Extent2 stride, Extent2 padding, Extent2 dilation = {1, 1}) {
     return Layer::conv(random_array(rng, {c_out, c_in, kh, kw}, 1.0 / std::sqrt(double(c_in * kh * kw))),
@@ -124,15 +106,15 @@ Layer random_dense(std::mt19937_64& rng, std::size_t n_out, std::size_t n_in, Ac
 
 /// Three networks covering every layer kind, stride, padding (including rows a stride skips), dilation and pooling
 /// with padding, smooth activations (a ±1e-5 step never crosses a kink; max pooling's windows hold distinct values).
-struct Problem {
+struct ConvProblem {
     ConvNetParams<double> net;
     A X;
     std::size_t outputs;
 };
 
-std::vector<Problem> problems(std::mt19937_64& rng, Loss loss) {
+std::vector<ConvProblem> conv_problems(std::mt19937_64& rng, Loss loss) {
     const ActivationKind out = ActivationKind::identity;
-    std::vector<Problem> ps;
+    std::vector<ConvProblem> ps;
     // [2,2,7,6] → conv 3x3 pad 1 → [2,3,7,6] → max 2 → [2,3,3,3] → conv 2x2 stride 2 pad 1 → [2,2,2,2]
     // → avg 2 stride 1 pad 1 → [2,2,3,3] → flatten 18 → dense 3.
     ps.push_back({{{random_conv(rng, 3, 2, 3, 3, ActivationKind::tanh, {1, 1}, {1, 1}), Layer::max_pool({2, 2}),
@@ -156,7 +138,7 @@ double tolerance(double fd) { return 1e-7 + 1e-6 * std::abs(fd); }
 TEST(ConvBackprop, MatchesFiniteDifferencesOfItsOwnLoss) {
     std::mt19937_64 rng(18);
     for (Loss loss : {Loss::mse_half, Loss::mse, Loss::softmax_ce, Loss::bce}) {
-        for (Problem& p : problems(rng, loss)) {
+        for (ConvProblem& p : conv_problems(rng, loss)) {
             SCOPED_TRACE(std::string(loss_name(loss)) + ", " + std::to_string(p.net.layers.size()) + " layers");
             const A Y = random_targets(rng, loss, p.X.shape()[0], p.outputs);
             const ConvBackpropResult<double> r = conv_backprop(p.net, p.X, Y, loss);
@@ -185,7 +167,7 @@ TEST(ConvBackprop, MatchesFiniteDifferencesOfItsOwnLoss) {
 
 TEST(ConvBackprop, FloatAgreesWithDouble) {
     std::mt19937_64 rng(5);
-    Problem p = problems(rng, Loss::softmax_ce)[0];
+    ConvProblem p = conv_problems(rng, Loss::softmax_ce)[0];
     const A Y = random_targets(rng, Loss::softmax_ce, 2, 3);
     const ConvNetParams<float> net = convert<float>(p.net);
     const ConvBackpropResult<double> d = conv_backprop(p.net, p.X, Y, Loss::softmax_ce);

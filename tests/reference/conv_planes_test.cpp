@@ -2,11 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "nn/reference/conv_planes.hpp"
+#include "reference/reference_test_util.hpp"
 
 namespace dg::reference {
 namespace {
 
-Array<double> mat(std::initializer_list<std::initializer_list<double>> rows) { return Array<double>(rows); }
+using test::mat;
 
 TEST(ConvPlanes, PadDilateRotate) {
     const Array<double> a = mat({{1, 2}, {3, 4}});

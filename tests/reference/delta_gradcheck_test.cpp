@@ -16,32 +16,11 @@ namespace {
 
 using test::all_activations;
 using test::central_difference;
+using test::random_array;
+using test::random_targets;
 constexpr Loss all_losses[] = {Loss::mse_half, Loss::mse, Loss::softmax_ce, Loss::bce};
 
-Array<double> random_matrix(std::mt19937_64& rng, std::size_t rows, std::size_t cols, double scale) {
-    std::normal_distribution<double> normal(0.0, scale);
-    Array<double> out = xt::zeros<double>({rows, cols});
-    for (double& x : out) x = normal(rng);
-    return out;
-}
-
-// Targets that suit the loss: real values, probability rows (softmax of noise), or values in (0, 1).
-Array<double> random_targets(std::mt19937_64& rng, Loss loss, std::size_t m, std::size_t n) {
-    Array<double> y = random_matrix(rng, m, n, 1.0);
-    if (loss == Loss::softmax_ce) {
-        for (std::size_t i = 0; i < m; ++i) {
-            double sum = 0;
-            for (std::size_t j = 0; j < n; ++j) sum += (y(i, j) = std::exp(y(i, j)));
-            for (std::size_t j = 0; j < n; ++j) y(i, j) /= sum;
-        }
-    } else if (loss == Loss::bce) {
-        std::uniform_real_distribution<double> unit(0.05, 0.95);
-        for (double& x : y) x = unit(rng);
-    }
-    return y;
-}
-
-struct Problem {
+struct MlpProblem {
     MlpParams<double> net;
     Array<double> X, Y;
     Loss loss;
@@ -50,20 +29,20 @@ struct Problem {
 
 // A random MLP of the given depth whose pre-activations all stay at least `margin` away from the kinks of
 // relu / leaky_relu / elu / abs, so that ±ε in finite differences never crosses one (redrawn until so).
-Problem random_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, double lambda, std::size_t depth) {
+MlpProblem random_mlp_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, double lambda, std::size_t depth) {
     std::uniform_int_distribution<std::size_t> size(1, 5);
     const double margin = 1e-3;
     for (int attempt = 0; attempt < 200; ++attempt) {
-        Problem p{{}, {}, {}, loss, lambda};
+        MlpProblem p{{}, {}, {}, loss, lambda};
         const std::size_t m = size(rng);
         std::size_t n_in = size(rng);
-        p.X = random_matrix(rng, m, n_in, 1.0);
+        p.X = random_array(rng, {m, n_in}, 1.0);
         for (std::size_t l = 0; l < depth; ++l) {
             const bool last = l + 1 == depth;
             const std::size_t n_out = last && loss == Loss::softmax_ce ? size(rng) + 1 : size(rng);
             LayerParams<double> layer;
-            layer.W = random_matrix(rng, n_out, n_in, 1.0 / std::sqrt(double(n_in)));
-            layer.b = xt::view(random_matrix(rng, 1, n_out, 0.5), 0, xt::all());
+            layer.W = random_array(rng, {n_out, n_in}, 1.0 / std::sqrt(double(n_in)));
+            layer.b = xt::view(random_array(rng, {1, n_out}, 0.5), 0, xt::all());
             layer.activation = f;
             if (last && loss == Loss::softmax_ce) layer.activation = ActivationKind::identity;
             if (last && loss == Loss::bce) layer.activation = depth % 2 ? ActivationKind::identity : ActivationKind::sigmoid;
@@ -88,7 +67,7 @@ Problem random_problem(std::mt19937_64& rng, ActivationKind f, Loss loss, double
 double fd_tolerance(double analytic) { return 1e-7 + 1e-6 * std::abs(analytic); }
 
 // Checks ΔW, Δb and δ of every layer against finite differences; returns how many numbers it compared.
-std::size_t check_against_finite_differences(Problem& p) {
+std::size_t check_against_finite_differences(MlpProblem& p) {
     const BackpropResult<double> r = delta_backprop(p.net, p.X, p.Y, p.loss, p.lambda);
     EXPECT_NEAR(r.loss, delta_loss(p.net, p.X, p.Y, p.loss, p.lambda), 1e-12 * (1 + std::abs(r.loss)));
     auto loss = [&] { return delta_loss(p.net, p.X, p.Y, p.loss, p.lambda); };
@@ -128,7 +107,7 @@ TEST(DeltaGradcheck, EveryActivationEveryLossWithAndWithoutL2) {
                 for (std::size_t depth = 1; depth <= 4; ++depth) {
                     SCOPED_TRACE(std::string(activation_name(f)) + " / " + loss_name(loss) +
                                  " / lambda " + std::to_string(lambda) + " / depth " + std::to_string(depth));
-                    Problem p = random_problem(rng, f, loss, lambda, depth);
+                    MlpProblem p = random_mlp_problem(rng, f, loss, lambda, depth);
                     ASSERT_FALSE(p.net.layers.empty());
                     EXPECT_GT(check_against_finite_differences(p), 0u);
                 }
@@ -140,7 +119,7 @@ TEST(DeltaGradcheck, EveryActivationEveryLossWithAndWithoutL2) {
 // softmax_ce with targets whose rows do not sum to 1 (δ = (p Σy − y)/m is then the exact gradient).
 TEST(DeltaGradcheck, SoftmaxCrossEntropyWithUnnormalisedTargets) {
     std::mt19937_64 rng(7);
-    Problem p = random_problem(rng, ActivationKind::tanh, Loss::softmax_ce, 0.0, 2);
+    MlpProblem p = random_mlp_problem(rng, ActivationKind::tanh, Loss::softmax_ce, 0.0, 2);
     for (double& y : p.Y) y *= 1.7;
     EXPECT_GT(check_against_finite_differences(p), 0u);
 }
@@ -167,7 +146,7 @@ TEST(DeltaPrecision, FloatAgreesWithDouble) {
     for (ActivationKind f : all_activations) {
         for (Loss loss : all_losses) {
             SCOPED_TRACE(std::string(activation_name(f)) + " / " + loss_name(loss));
-            Problem p = random_problem(rng, f, loss, 0.3, 3);
+            MlpProblem p = random_mlp_problem(rng, f, loss, 0.3, 3);
             const BackpropResult<double> d = delta_backprop(p.net, p.X, p.Y, loss, p.lambda);
             const BackpropResult<float> s =
                 delta_backprop(to_float(p.net), Array<float>(xt::cast<float>(p.X)), Array<float>(xt::cast<float>(p.Y)),
@@ -204,7 +183,7 @@ TEST(DeltaSgd, StepEqualsWeightsMinusLearningRateTimesGradient) {
             for (double lambda : {0.0, 0.5}) {
                 SCOPED_TRACE(std::string(activation_name(f)) + " / " + loss_name(loss) + " / lambda " +
                              std::to_string(lambda));
-                Problem p = random_problem(rng, f, loss, lambda, 3);
+                MlpProblem p = random_mlp_problem(rng, f, loss, lambda, 3);
                 MlpParams<double> net = p.net;
                 SgdWorkspace<double> ws;
                 // Two steps on one workspace: the second reuses the buffers of the first.
@@ -222,7 +201,7 @@ TEST(DeltaSgd, StepEqualsWeightsMinusLearningRateTimesGradient) {
 
 TEST(DeltaSgd, ReusesBuffersAndFollowsABatchSizeChange) {
     std::mt19937_64 rng(11);
-    Problem p = random_problem(rng, ActivationKind::sigmoid, Loss::softmax_ce, 0.1, 3);
+    MlpProblem p = random_mlp_problem(rng, ActivationKind::sigmoid, Loss::softmax_ce, 0.1, 3);
     SgdWorkspace<double> ws;
     delta_sgd_step(p.net, p.X, p.Y, p.loss, 0.1, p.lambda, ws);
     std::vector<const double*> buffers;
@@ -238,7 +217,7 @@ TEST(DeltaSgd, ReusesBuffersAndFollowsABatchSizeChange) {
     }
     // A larger batch on the same workspace: the buffers follow and the step is still exact.
     const std::size_t m = p.X.shape()[0] + 3;
-    const Array<double> X = random_matrix(rng, m, p.X.shape()[1], 1.0);
+    const Array<double> X = random_array(rng, {m, p.X.shape()[1]}, 1.0);
     const Array<double> Y = random_targets(rng, p.loss, m, p.Y.shape()[1]);
     const MlpParams<double> before = p.net;
     const BackpropResult<double> grads = delta_backprop(before, X, Y, p.loss, p.lambda);
@@ -249,7 +228,7 @@ TEST(DeltaSgd, ReusesBuffersAndFollowsABatchSizeChange) {
 
 TEST(DeltaSgd, TrainingLowersTheLoss) {
     std::mt19937_64 rng(3);
-    Problem p = random_problem(rng, ActivationKind::tanh, Loss::mse_half, 0.0, 2);
+    MlpProblem p = random_mlp_problem(rng, ActivationKind::tanh, Loss::mse_half, 0.0, 2);
     SgdWorkspace<double> ws;
     const double first = delta_sgd_step(p.net, p.X, p.Y, p.loss, 0.05, 0.0, ws);
     double last = first;

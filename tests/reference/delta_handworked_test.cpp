@@ -7,17 +7,15 @@
 #include <limits>
 
 #include "nn/reference/delta_backprop.hpp"
+#include "reference/reference_test_util.hpp"
 
 namespace dg::reference {
 namespace {
 
-double sigma(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+using test::sigma;
 
-// Braced lists are ambiguous for xarray's constructors in copy-initialisation: these spell out the rank.
-template <class T = double>
-Array<T> mat(std::initializer_list<std::initializer_list<T>> rows) { return Array<T>(rows); }
-template <class T = double>
-Array<T> vec(std::initializer_list<T> values) { return Array<T>(values); }
+using test::mat;
+using test::vec;
 
 LayerParams<double> layer(Array<double> W, Array<double> b, ActivationKind f) { return {std::move(W), std::move(b), f, {}}; }
 
