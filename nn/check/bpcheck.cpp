@@ -117,11 +117,19 @@ std::string BpcheckReport::table() const {
     std::ostringstream out;
     out << "bpcheck " << spec << "  loss " << loss << "  lambda " << lambda << "  batch " << batch << "  " << dtype
         << "\n";
-    out << "loss: autograd " << fmt("%.12g", loss_autograd) << "  reference " << fmt("%.12g", loss_reference)
-        << "  fd model " << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
+    out << "loss: autograd " << fmt("%.12g", loss_autograd) << "  reference "
+        << (reference_run ? fmt("%.12g", loss_reference) : std::string("- (not run)")) << "  fd model "
+        << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
+    if (!note.empty()) out << "note: " << note << "\n";
     out << "errors: max |a-b| and max |a-b|/max|.|; tolerances analytic rtol " << tolerances.analytic.rtol
         << ", numeric rtol " << tolerances.numeric.rtol << "\n";
-    out << pad("layer", 6) << pad("act", 12) << pad("qty", 6) << pad("shape", 9) << pad("autograd-ref abs/rel", 22)
+    std::size_t act_width = 12;  // a CNN's layers are named by their spec token and activation ("c8k3p1 relu")
+    std::size_t shape_width = 9;
+    for (const LayerCheck& l : layers) {
+        act_width = std::max(act_width, l.activation.size() + 2);
+        for (const QuantityCheck& q : l.quantities) shape_width = std::max(shape_width, shape_str(q.shape).size() + 1);
+    }
+    out << pad("layer", 6) << pad("act", act_width) << pad("qty", 6) << pad("shape", shape_width) << pad("autograd-ref abs/rel", 22)
         << pad("autograd-fd abs/rel", 22) << pad("ref-fd abs/rel", 22) << pad("fd", 5) << pad("kinks", 6) << "ok\n";
     auto cell = [](const Comparison& c) {
         if (c.compared == 0) return pad("-", 22);
@@ -129,8 +137,8 @@ std::string BpcheckReport::table() const {
     };
     for (const LayerCheck& l : layers) {
         for (const QuantityCheck& q : l.quantities) {
-            out << pad(std::to_string(l.layer), 6) << pad(l.activation, 12) << pad(q.name, 6)
-                << pad(shape_str(q.shape), 9) << cell(q.autograd_vs_reference) << cell(q.autograd_vs_fd)
+            out << pad(std::to_string(l.layer), 6) << pad(l.activation, act_width) << pad(q.name, 6)
+                << pad(shape_str(q.shape), shape_width) << cell(q.autograd_vs_reference) << cell(q.autograd_vs_fd)
                 << cell(q.reference_vs_fd) << pad(std::to_string(q.fd_count), 5)
                 << pad(std::to_string(q.flagged.size()), 6) << (q.ok() ? "ok" : "FAIL") << "\n";
             const std::pair<const char*, const Comparison*> comps[] = {{"autograd vs reference", &q.autograd_vs_reference},
@@ -150,6 +158,19 @@ std::string BpcheckReport::table() const {
 
 // ---- the reference's view, autograd's gradients -------------------------------------------------------------
 
+ActivationKind reference_output_kind(Loss loss, const ActivationSpec& f) {
+    const bool logits = f.kind == ActivationKind::identity;
+    const bool fits = loss == Loss::softmax_ce ? logits || f.kind == ActivationKind::softmax
+                      : loss == Loss::bce      ? logits || f.kind == ActivationKind::sigmoid
+                                               : f.elementwise();
+    if (!fits)
+        throw ValueError(std::string("bpcheck: loss ") + reference::loss_name(loss) + " does not fit output activation " +
+                         f.name() +
+                         " (softmax_ce: identity or softmax; bce: identity or sigmoid; mse, mse_half: an elementwise "
+                         "activation)");
+    return loss == Loss::softmax_ce ? ActivationKind::identity : f.kind;  // the fused head takes the logits z(L)
+}
+
 template <class T>
 reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss) {
     reference::MlpParams<T> net;
@@ -160,19 +181,7 @@ reference::MlpParams<T> reference_params(const Mlp<T>& mlp, Loss loss) {
             throw ValueError("bpcheck: layer " + std::to_string(l + 1) + "'s activation " + f.name() +
                              " is a custom activation, which the delta reference has no formula for (dg::gradcheck "
                              "compares its autograd gradients with finite differences)");
-        ActivationKind kind = f.kind;
-        if (l + 1 == arrays.size()) {
-            const bool logits = kind == ActivationKind::identity;
-            const bool fits = loss == Loss::softmax_ce ? logits || kind == ActivationKind::softmax
-                              : loss == Loss::bce      ? logits || kind == ActivationKind::sigmoid
-                                                       : f.elementwise();
-            if (!fits)
-                throw ValueError(std::string("bpcheck: loss ") + reference::loss_name(loss) +
-                                 " does not fit output activation " + f.name() +
-                                 " (softmax_ce: identity or softmax; bce: identity or sigmoid; mse, mse_half: "
-                                 "an elementwise activation)");
-            if (loss == Loss::softmax_ce) kind = ActivationKind::identity;  // the fused head takes the logits z(L)
-        }
+        const ActivationKind kind = l + 1 == arrays.size() ? reference_output_kind(loss, f) : f.kind;
         net.layers.push_back({arrays[l].W, arrays[l].b, kind, static_cast<T>(f.alpha)});
     }
     return net;
@@ -204,6 +213,21 @@ bool one_hot_indices(const Array<T>& Y, std::vector<std::size_t>& index) {
 }  // namespace
 
 template <class T>
+Tensor<T> check_loss(const Tensor<T>& out, const Tensor<T>& z_last, const Array<T>& Y, Loss loss) {
+    const Tensor<T> y(Y);
+    switch (loss) {
+        case Loss::mse: return mse(out, y);
+        case Loss::mse_half: return mse_half(out, y);
+        case Loss::softmax_ce: {
+            std::vector<std::size_t> index;
+            return one_hot_indices(Y, index) ? cross_entropy(z_last, index) : cross_entropy(z_last, y);
+        }
+        case Loss::bce: return bce_with_logits(z_last, y);
+    }
+    throw ValueError("bpcheck: unknown loss");
+}
+
+template <class T>
 MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, double lambda) {
     reference_params(mlp, loss);  // the same head check as the reference's
     if (X.dimension() != 2 || Y.dimension() != 2 || X.shape()[0] != Y.shape()[0])
@@ -214,18 +238,7 @@ MlpGradients<T> autograd_gradients(Mlp<T>& mlp, const Array<T>& X, const Array<T
     const Tensor<T> out = mlp(Tensor<T>(X));
     const std::vector<Tensor<T>> z = mlp.preactivations();
     mlp.record_preactivations(false);
-    const Tensor<T> y(Y);
-    Tensor<T> l;
-    switch (loss) {
-        case Loss::mse: l = mse(out, y); break;
-        case Loss::mse_half: l = mse_half(out, y); break;
-        case Loss::softmax_ce: {
-            std::vector<std::size_t> index;
-            l = one_hot_indices(Y, index) ? cross_entropy(z.back(), index) : cross_entropy(z.back(), y);
-            break;
-        }
-        case Loss::bce: l = bce_with_logits(z.back(), y); break;
-    }
+    Tensor<T> l = check_loss(out, z.back(), Y, loss);
     if (lambda != 0) l = l + l2_penalty(static_cast<const Module<T>&>(mlp), lambda, X.shape()[0]);
     l.backward();
 
@@ -357,17 +370,6 @@ FdModel fd_model(const reference::MlpParams<T>& net, const Array<T>& X, const Ar
     return d;
 }
 
-// Which flat indices of an n-element quantity get a finite difference: all, or a seeded sample of `max`.
-std::vector<std::size_t> fd_indices(std::size_t n, std::size_t max, Generator& gen) {
-    std::vector<std::size_t> idx(n);
-    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
-    if (max == 0 || n <= max) return idx;
-    for (std::size_t i = 0; i < max; ++i) std::swap(idx[i], idx[i + gen.below(n - i)]);
-    idx.resize(max);
-    std::sort(idx.begin(), idx.end());
-    return idx;
-}
-
 enum class Target { W, b, delta };
 
 // The fourth-order central difference of the loss with respect to each chosen entry of W(k), b(k) or z(k):
@@ -491,6 +493,16 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     return report;
 }
 
+std::vector<std::size_t> fd_indices(std::size_t n, std::size_t max, Generator& gen) {
+    std::vector<std::size_t> idx(n);
+    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+    if (max == 0 || n <= max) return idx;
+    for (std::size_t i = 0; i < max; ++i) std::swap(idx[i], idx[i + gen.below(n - i)]);
+    idx.resize(max);
+    std::sort(idx.begin(), idx.end());
+    return idx;
+}
+
 // ---- batches and biases ---------------------------------------------------------------------------------------
 
 template <class T>
@@ -522,6 +534,7 @@ void randomize_biases(Mlp<T>& mlp, Generator& gen, double half_width) {
 }
 
 #define DG_INSTANTIATE(T)                                                                                       \
+    template Tensor<T> check_loss<T>(const Tensor<T>&, const Tensor<T>&, const Array<T>&, Loss);                 \
     template reference::MlpParams<T> reference_params<T>(const Mlp<T>&, Loss);                                  \
     template MlpGradients<T> autograd_gradients<T>(Mlp<T>&, const Array<T>&, const Array<T>&, Loss, double);     \
     template BpcheckReport bpcheck<T>(Mlp<T>&, const Array<T>&, const Array<T>&, Loss, const BpcheckOptions<T>&); \

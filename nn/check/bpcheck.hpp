@@ -89,6 +89,10 @@ struct LayerCheck {
 
 struct BpcheckReport {
     std::string spec, loss, dtype;
+    /// False when the delta reference was not run (a CNN with batch or layer norm or groups, which it leaves out):
+    /// then autograd is checked against finite differences only, and `note` says why.
+    bool reference_run = true;
+    std::string note;  ///< what the check left out and why, and what the finite differences ran on; "" for none
     double lambda = 0;
     std::size_t batch = 0;
     /// The loss by autograd, by the reference, and by the finite differences' own forward pass.
@@ -141,6 +145,20 @@ CheckBatch<T> make_check_batch(const MlpSpec& spec, Loss loss, std::size_t batch
 /// pre-activation exactly on the kink, which a check should not spend its coordinates on.
 template <class T>
 void randomize_biases(Mlp<T>& mlp, Generator& gen, double half_width = 0.3);
+
+/// The activation the delta reference gives the output layer for `loss` (identity for softmax_ce and bce, whose heads
+/// take the logits); ValueError naming the loss when the output activation `f` does not fit it (softmax_ce: identity
+/// or softmax; bce: identity or sigmoid; mse, mse_half: an elementwise activation).
+ActivationKind reference_output_kind(Loss loss, const ActivationSpec& f);
+
+/// The loss the checks differentiate: mse / mse_half of the output `out`; softmax_ce (class indices when every row of
+/// Y is one-hot, the fused path) and bce with logits of the last pre-activation `z_last`.
+template <class T>
+Tensor<T> check_loss(const Tensor<T>& out, const Tensor<T>& z_last, const Array<T>& Y, Loss loss);
+
+/// Which flat indices of an n-element quantity get a finite difference: all (max 0 or n ≤ max), or a seeded sample
+/// of `max`, sorted.
+std::vector<std::size_t> fd_indices(std::size_t n, std::size_t max, Generator& gen);
 
 /// Compares a with b (same shape) under `tol` at the flat indices `only` (nullptr: everywhere); the scale S is
 /// taken over all elements of both. Also used by the fixture check.

@@ -8,6 +8,7 @@
 
 #include "autograd/engine.hpp"
 #include "autograd/array/errors.hpp"
+#include "nn/check/bpcheck_cnn.hpp"
 #include "nn/reference/delta_loss.hpp"
 #include "nn/data/serialize.hpp"
 
@@ -166,6 +167,7 @@ Fixture<T> load_bpcheck_fixture(const std::string& path) {
 
 FixtureReport check_bpcheck_fixture(const std::string& path, const Tolerance* tolerance) {
     const SafetensorsFile file = load_safetensors(path);
+    if (is_cnn_spec(meta(file, "spec"))) return check_cnn_fixture(path, tolerance);  // bpcheck_cnn.hpp
     const std::string& dtype = meta(file, "dtype");
     if (dtype == "F64") return check_typed<double>(file, tolerance);
     if (dtype == "F32") return check_typed<float>(file, tolerance);

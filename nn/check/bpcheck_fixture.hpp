@@ -59,7 +59,7 @@ struct FixtureReport {
     std::string table() const;
 };
 
-/// Loads a fixture, rebuilds the Mlp from its spec with the stored parameters, recomputes the loss and every
+/// Loads a fixture, rebuilds the Mlp (or, for a CNN spec, the Cnn: check_cnn_fixture) from its spec with the stored parameters, recomputes the loss and every
 /// gradient with autograd and compares them with the stored ones (default: the analytic tolerance of the file's
 /// dtype). A malformed file (missing tensor, wrong shape or dtype, bad metadata) is a dg::IoError / ValueError.
 FixtureReport check_bpcheck_fixture(const std::string& path, const Tolerance* tolerance = nullptr);
