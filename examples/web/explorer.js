@@ -147,26 +147,35 @@
     notePanel.replaceChildren(note ? layerNote(note) : el('div', { class: 'panel muted', text: 'No layer boundary at this node. The δ(l) of the notes is the gradient arriving at a pre-activation z(l); step to a linear node to see it.' }));
   }
 
-  function vectorRow(label, p, testid) {
-    return el('tr', { 'data-testid': testid }, el('th', { scope: 'row', class: 'left', text: label }),
-      el('td', { class: 'left' }, grid(p, label)));
+  // Column vectors side by side, as the notes write one sample: a row per unit j, a column per vector.
+  function vectors(cols) {
+    const n = Math.max(...cols.map((c) => c.p.rows[0].length));
+    const more = Math.max(...cols.map((c) => c.p.more_cols));
+    const t = el('table', { class: 'grid note-vectors', 'aria-label': cols.map((c) => c.label).join(', ') },
+      el('tr', {}, el('th', { scope: 'col', text: 'j' }), cols.map((c) => el('th', { scope: 'col', text: c.label }))));
+    for (let j = 0; j < n; ++j)
+      t.append(el('tr', {}, el('th', { scope: 'row', text: String(j + 1) }),
+        cols.map((c) => (j < c.p.rows[0].length ? el('td', { 'data-vec': c.id, 'data-r': j, text: fmt(c.p.rows[0][j]) }) : el('td', { class: 'more' })))));
+    if (more) t.append(el('tr', {}, el('td', { class: 'more', colspan: cols.length + 1, text: `⋮ ${more} more units` })));
+    return t;
   }
   function layerNote(note) {
     const l = note.layer, s = `sample ${note.sample + 1} (row ${note.sample} of the batch)`;
-    const rows = note.kind === 'hidden'
-      ? [vectorRow(`W(${l + 1})`, note.W_next, 'w-next'), vectorRow(`δ(${l + 1})`, note.delta_next, 'delta-next'),
-        vectorRow(`W(${l + 1})ᵀ δ(${l + 1})`, note.back, 'back'),
-        vectorRow(`f'(z(${l})), f = ${note.activation}`, note.fprime, 'fprime'), vectorRow(`δ(${l}) = the product`, note.delta, 'delta')]
-      : [vectorRow('a(L)', note.a, 'a'), vectorRow('y', note.y, 'y')].concat(note.fprime ? [vectorRow("f'(z(L))", note.fprime, 'fprime')] : [],
-        [vectorRow(`δ(${l})`, note.delta, 'delta')]);
+    const autograd = { id: 'autograd', label: 'autograd: arriving here', p: note.autograd };
+    const body = note.kind === 'hidden'
+      ? [el('div', { class: 'row', style: 'gap:10px' },
+          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `W(${l + 1}), the next layer's weights` }), grid(note.W_next, `W(${l + 1})`)),
+          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `δ(${l + 1})` }), vectors([{ id: 'delta-next', label: `δ(${l + 1})`, p: note.delta_next }]))),
+        el('p', { text: `then, unit by unit (f = ${note.activation}):` }),
+        vectors([{ id: 'back', label: `W(${l + 1})ᵀ δ(${l + 1})`, p: note.back }, { id: 'fprime', label: `f'(z(${l}))`, p: note.fprime },
+          { id: 'delta', label: `δ(${l}) = product`, p: note.delta }, autograd])]
+      : [vectors([{ id: 'a', label: 'a(L)', p: note.a }, { id: 'y', label: 'y', p: note.y }]
+          .concat(note.fprime ? [{ id: 'fprime', label: "f'(z(L))", p: note.fprime }] : [], [{ id: 'delta', label: `δ(${l})`, p: note.delta }, autograd]))];
     return el('div', { class: 'panel', 'data-layer': l },
       el('h3', { text: `Layer boundary: δ(${l}), ${s}` }),
       el('p', { class: 'big', style: 'font-size:1.2rem', 'data-testid': 'formula', text: note.formula }),
-      el('p', { class: 'muted', text: note.kind === 'hidden'
-        ? 'The delta reference (plain arrays, no autograd) with this batch\'s numbers; the notes write one sample as a column vector.'
-        : 'The output delta from the loss, by the delta reference with this batch\'s numbers.' }),
-      el('div', { class: 'scroll-x' }, el('table', { class: 'note' }, rows,
-        vectorRow('autograd: the gradient arriving here', note.autograd, 'autograd'))),
+      el('p', { class: 'muted', text: `The delta reference (plain arrays, no autograd) with this batch's numbers, next to the gradient autograd sent to z(${l}).` }),
+      el('div', { class: 'scroll-x' }, body),
       el('p', { 'data-testid': 'note-diff' }, 'max |δ(reference) − autograd| on this row: ', el('b', { text: fmt(note.max_abs_diff) })));
   }
 

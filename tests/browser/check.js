@@ -23,7 +23,7 @@ async function withPage(htmlFile, screenshots, name, body) {
     await page.viewport(1280, 800);
     await page.goto('file://' + path.resolve(htmlFile));
     const drawn = await page.evaluate('document.getElementById("app").children.length');
-    assert(drawn > 0, 'the page drew nothing');
+    assert(drawn > 0, `the page drew nothing: ${page.problems.join('; ')}`);
     await body(page);
     const { scroll, width } = await page.evaluate(
       '({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth })');

@@ -87,7 +87,7 @@ run(async () => {
       await expectStep(k);
       const shown = await page.evaluate(`(() => {
         const n = document.querySelector('[data-testid=note]');
-        const row = (id) => { const r = n.querySelector('[data-testid=' + id + ']'); return r ? [...r.querySelectorAll('td[data-r]')].map((td) => Number(td.textContent)) : null; };
+        const row = (id) => [...n.querySelectorAll('td[data-vec=' + id + ']')].map((td) => Number(td.textContent));
         return { formula: n.querySelector('[data-testid=formula]').textContent, delta: row('delta'), back: row('back'),
                  fprime: row('fprime'), deltaNext: row('delta-next'), autograd: row('autograd') };
       })()`);
