@@ -60,6 +60,8 @@ bad)
   check "--loss must be one of cross-entropy (or softmax-ce" --loss nope
   check "784-x-10" --spec 784-x-10
   check "784-100-3" --spec 784-100-3
+  check "its 5×5 window does not fit its input 8×3×3" --spec 1x28x28-c8k3-m3-c8k3-m2-c8k5-flat-10
+  check "so the spec must take an image of 784 values" --spec 1x20x20-c4k3-flat-10
   check "/nonexistent" --data idx --train-images /nonexistent
   check "--train-csv" --data csv
   check "/nonexistent" --resume /nonexistent ;;
@@ -107,6 +109,14 @@ flags)
   grep -Eq '^ +1 sigmoid .* vanishing$' "$dir/default.log"
   ! grep -q 'vanishing$' "$dir/low.log"
   grep -q "flags vanishing below 1e-06·|δ(L)|" "$dir/low.log" ;;
+cnn)
+  # A CNN spec trains like an MLP spec: the summary shows its layers, and it learns.
+  set -e
+  "$train" --limit 2000 --epochs 1 --warmup 0 --schedule none --lr 3e-3 --spec 1x28x28-c4k3p1-bn-relu-m2-flat-10 \
+    --out "$dir/out" > "$dir/log"  # measured: 0.7318
+  grep -q "Conv2d 1→4 k3 p1" "$dir/log"
+  grep -q "BatchNorm2d 4" "$dir/log"
+  grep -Eq "^test accuracy: 0\.[6-9]" "$dir/log" ;;
 sgd_in_backward)
   # --optimizer sgd updates inside backward (backward_and_step); --diagnostics needs the gradients and takes
   # backward, then step. Both must train the same: losses within 1e-5 relative (rounding), accuracies equal.
@@ -125,12 +135,13 @@ sgd_in_backward)
   } END { exit bad || rows != 2 }' ;;
 esac
 ]=])
-  foreach(check smoke idx bad resume diagnostics flags sgd_in_backward)
+  foreach(check smoke idx bad resume diagnostics flags sgd_in_backward cnn)
     add_test(NAME examples.train.${check}
       COMMAND sh ${CMAKE_CURRENT_BINARY_DIR}/train_test.sh $<TARGET_FILE:train>
               ${CMAKE_CURRENT_BINARY_DIR}/train_test/${check} ${check})
     set_tests_properties(examples.train.${check} PROPERTIES LABELS examples TIMEOUT 300)
   endforeach()
+  set_tests_properties(examples.train.cnn PROPERTIES LABELS "examples;convolution")
 endif()
 
 # ---- the notes' worked examples: each runs with --smoke (reduced size) and checks its key result ----

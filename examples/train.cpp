@@ -1,4 +1,4 @@
-// train: the main program. Trains an MLP classifier on Fashion-MNIST (or IDX / CSV data) with a progress bar,
+// train: the main program. Trains an MLP or CNN classifier on Fashion-MNIST (or IDX / CSV data) with a progress bar,
 // reports and records per-epoch metrics, writes checkpoints that --resume continues bit-identically, a
 // loss/accuracy plot and the confusion matrix, and ends with the line `test accuracy: 0.XXXX`.
 #include <algorithm>
@@ -233,13 +233,13 @@ std::unique_ptr<optim::LrSchedule<float>> make_schedule(const Options& o, optim:
 
 // ---- evaluation ---------------------------------------------------------------------------------------------
 
-Evaluation evaluate(nn::Mlp<float>& model, const Loss& loss, const data::Dataset<float>& d) {
+Evaluation evaluate(nn::Module<float>& model, const Loss& loss, const data::Dataset<float>& d) {
     NoGradGuard no_grad;
     model.eval();
     Evaluation e;
     e.confusion.assign(loss.classes, std::vector<std::size_t>(loss.classes, 0));
     e.predicted.reserve(d.size());
-    const std::size_t n = d.size(), features = d.x.shape()[1], chunk = 2000;
+    const std::size_t n = d.size(), features = d.x.shape()[1], chunk = 500;  // a CNN's maps of 500 images: ~100 MB
     double loss_sum = 0;
     std::size_t correct = 0;
     for (std::size_t begin = 0; begin < n; begin += chunk) {
@@ -303,7 +303,10 @@ void validate(const Options& o) {
 void add_options(CLI::App& app, Options& o) {
     using examples::real_number;
     using examples::whole_number;
-    app.add_option("--spec", o.spec, "MLP spec (grammar in nn/layers/mlp.hpp), e.g. 784-100-10:sigmoid")->capture_default_str();
+    app.add_option("--spec", o.spec,
+                   "MLP spec (grammar in nn/layers/mlp.hpp), e.g. 784-100-10:sigmoid, or CNN spec (nn/layers/cnn.hpp), "
+                   "e.g. 1x28x28-c32k3p1-bn-relu-m2-flat-10")
+        ->capture_default_str();
     app.add_option("--loss", o.loss,
                    "loss on the outputs: " + examples::loss_choices(false) + " (nll needs a log_softmax output layer)")
         ->transform(examples::loss_option(false))
@@ -384,7 +387,8 @@ void add_options(CLI::App& app, Options& o) {
 struct Setup {
     Options options;
     Data data;
-    std::unique_ptr<nn::Mlp<float>> model;
+    std::shared_ptr<nn::Module<float>> model;  // an Mlp or a Cnn
+    nn::Mlp<float>* mlp = nullptr;               // the model when it is an Mlp (--diagnostics)
     std::unique_ptr<optim::Optimizer<float>> optimizer;
     std::unique_ptr<optim::LrSchedule<float>> schedule;
     std::unique_ptr<data::DataLoader<float>> loader;
@@ -444,9 +448,21 @@ std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
     if (o.threads > 0) set_num_threads(o.threads);
     s->options = o;
 
-    const nn::MlpSpec spec = nn::parse_mlp_spec(o.spec);
-    if (o.loss == "nll" && spec.activations.back().kind != ActivationKind::log_softmax)
-        throw UsageError("--loss nll needs log-probabilities: end the spec with ':log_softmax-out'");
+    // An MLP spec or a CNN spec (its first token an image CxHxW): the input width, the outputs and the last activation.
+    const bool cnn = nn::is_cnn_spec(o.spec);
+    std::optional<nn::MlpSpec> mlp_spec;
+    std::optional<nn::CnnSpec> cnn_spec;
+    if (cnn) cnn_spec = nn::parse_cnn_spec(o.spec);
+    else mlp_spec = nn::parse_mlp_spec(o.spec);
+    const std::size_t spec_in = cnn ? cnn_spec->input_features() : mlp_spec->sizes.front();
+    const std::size_t spec_out = cnn ? cnn_spec->output_features() : mlp_spec->sizes.back();
+    const ActivationKind last_activation =
+        cnn ? (cnn_spec->layers.back().activation ? cnn_spec->layers.back().activation->kind : ActivationKind::identity)
+            : mlp_spec->activations.back().kind;
+    if (o.loss == "nll" && last_activation != ActivationKind::log_softmax)
+        throw UsageError(std::string("--loss nll needs log-probabilities: end the spec with ") +
+                         (cnn ? "'-log_softmax'" : "':log_softmax-out'"));
+    if (cnn && o.diagnostics) throw UsageError("--diagnostics is for MLP specs (it reads an Mlp's layers)");
 
     const auto t0 = std::chrono::steady_clock::now();
     s->data = load_data(o);
@@ -455,16 +471,24 @@ std::unique_ptr<Setup> set_up(const CLI::App& app, Options o) {
     s->data.test.num_classes = classes;
     s->data.test.validate();
     if (o.standardize) standardize_inputs(s->data);
-    if (spec.sizes.front() != features || spec.sizes.back() != classes)
+    if (spec_in != features || spec_out != classes)
         throw UsageError("--spec " + o.spec + ": the data has " + std::to_string(features) + " features and " +
-                         std::to_string(classes) + " classes, so the spec must start with " +
-                         std::to_string(features) + " and end with " + std::to_string(classes));
+                         std::to_string(classes) + " classes, so the spec must " +
+                         (cnn ? "take an image of " + std::to_string(features) + " values (C·H·W; 1x28x28 for "
+                                "Fashion-MNIST) and end with " + std::to_string(classes)
+                              : "start with " + std::to_string(features) + " and end with " + std::to_string(classes)));
     s->data_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("data: %zu training and %zu test samples, %zu features, %zu classes (%.1f s)\n",
                 s->data.train.size(), s->data.test.size(), features, classes, s->data_seconds);
 
     s->gen = Generator(o.seed);
-    s->model = std::make_unique<nn::Mlp<float>>(spec, s->gen);
+    if (cnn) {
+        s->model = std::make_shared<nn::Cnn<float>>(*cnn_spec, s->gen);
+    } else {
+        auto mlp = std::make_shared<nn::Mlp<float>>(*mlp_spec, s->gen);
+        s->mlp = mlp.get();
+        s->model = mlp;
+    }
     s->optimizer = make_optimizer(o, s->model->parameters());
     // The loader draws its own stream from the seed, so the weights and the batch order are both seeded.
     s->loader = std::make_unique<data::DataLoader<float>>(s->data.train, data::LoaderOptions{o.batch},
@@ -528,7 +552,7 @@ void write_report(const Setup& s, const Evaluation& last, bool finished, const s
 
 int train(Setup& s) {
     const Options& o = s.options;
-    nn::Mlp<float>& model = *s.model;
+    nn::Module<float>& model = *s.model;
     std::printf("%s", model.to_string().c_str());
     std::printf("optimizer %s, lr %g, schedule %s, batch %zu, epochs %zu, l2 %g, seed %llu, threads %d\n",
                 s.optimizer->name().c_str(), o.lr, o.schedule.c_str(), o.batch, o.epochs, o.l2,
@@ -540,7 +564,7 @@ int train(Setup& s) {
     std::unique_ptr<examples::Diagnostics> diagnostics;
     const std::string diagnostics_csv = o.out + "/diagnostics.csv";
     if (o.diagnostics) {
-        diagnostics = std::make_unique<examples::Diagnostics>(model, o.flags);
+        diagnostics = std::make_unique<examples::Diagnostics>(*s.mlp, o.flags);
         std::printf("diagnostics: per layer and epoch, flags %s\n", o.flags.str().c_str());
         // A fresh run starts its own table; a resumed one adds its epochs to the table of the run it continues.
         std::error_code ignored;  // best effort: a table that cannot be removed is appended to
