@@ -21,14 +21,6 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
     return out;
 }
 
-bool broadcastable_to(const Shape& from, const Shape& to) {
-    if (from.size() > to.size()) return false;
-    const std::size_t off = to.size() - from.size();
-    for (std::size_t i = 0; i < from.size(); ++i)
-        if (from[i] != 1 && from[i] != to[i + off]) return false;
-    return true;
-}
-
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     if (x.shape() == shape) return x;

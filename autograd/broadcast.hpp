@@ -10,9 +10,6 @@ namespace dg {
 /// Throws ShapeError naming `op` and both shapes when they do not broadcast.
 Shape broadcast_shape(const Shape& a, const Shape& b, const char* op = "broadcast");
 
-/// True when `from` broadcasts to `to`.
-bool broadcastable_to(const Shape& from, const Shape& to);
-
 /// sum_to: x reduced by summation to `shape` (x's shape must be a broadcast of `shape`).
 /// grad_x = broadcast_to(grad, x.shape)
 template <class T>

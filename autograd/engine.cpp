@@ -10,10 +10,7 @@
 
 namespace dg {
 
-namespace {
-thread_local bool grad_mode = true;
-std::atomic<std::uint64_t> visit_counter{0};  // a fresh mark per pass, so nodes need no clearing between passes
-}  // namespace
+static thread_local bool grad_mode = true;
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
@@ -25,9 +22,8 @@ Tensor<T> record(Array<T> value, TensorList<T> inputs, Op op, BackwardFn<T> back
 
 template <class T>
 Tensor<T> record(std::shared_ptr<Node<T>> node, TensorList<T> inputs, Op op, BackwardFn<T> backward, Saves saves) {
-    bool needs_grad = false;
-    if (grad_mode)
-        for (const auto& in : inputs) needs_grad = needs_grad || in.requires_grad();
+    const bool needs_grad =
+        grad_mode && std::any_of(inputs.begin(), inputs.end(), [](const Tensor<T>& in) { return in.requires_grad(); });
     node->op = op;
     for (Observer<T>* o = observers<T>(); o; o = o->next_) o->recorded(*node, inputs);
     if (needs_grad) {
@@ -50,7 +46,8 @@ namespace {
 /// each node's consumers in the pass, so that offer_leaf_grad_product knows when one contribution is all.
 template <class T>
 std::vector<Tensor<T>> topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
-    const std::uint64_t mark = ++visit_counter;
+    static std::atomic<std::uint64_t> passes{0};
+    const std::uint64_t mark = ++passes;  // a fresh mark per pass: nodes need no clearing between passes
     std::vector<Tensor<T>> order;
     std::vector<std::pair<Tensor<T>, std::size_t>> stack;  // a node being visited, the next input to visit
     order.reserve(64);  // a small graph grows neither vector
@@ -95,16 +92,11 @@ template <class T>
 void accumulate_grad(Node<T>& node, Tensor<T>& g, bool create_graph) {
     if (create_graph) {
         accumulate(node.grad, g);
-    } else if (!node.grad.defined() && node.is_leaf() && g.node_ptr().use_count() == 1 && g.is_leaf() &&
-               !g.requires_grad()) {
-        // First contribution, held by nobody else: it becomes the .grad as it is, without a copy. Only for
-        // leaves: a retain_grad node still needs g.
-        node.grad = std::move(g);
     } else if (!node.grad.defined()) {
-        node.grad = Tensor<T>(Array<T>(g.value()));
-    } else if (node.grad.requires_grad()) {
-        // The stored grad carries a graph (from a create_graph backward) that the user may still hold: replace
-        // it out of place, never write into its value.
+        // Held by nobody else, g becomes the .grad without a copy (a leaf's only: a retain_grad node still needs g).
+        const bool sole = node.is_leaf() && g.node_ptr().use_count() == 1 && g.is_leaf() && !g.requires_grad();
+        node.grad = sole ? std::move(g) : Tensor<T>(Array<T>(g.value()));
+    } else if (node.grad.requires_grad()) {  // it carries a graph the user may still hold: never write into it
         node.grad = Tensor<T>(Array<T>(node.grad.value() + g.value()));
     } else {
         Array<T>& v = node.grad.node()->value;
@@ -150,14 +142,6 @@ void check_roots(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T
     }
 }
 
-/// A backward function returned `count` gradients, not one per input.
-template <class T>
-[[noreturn]] void wrong_gradient_count(const Node<T>& node, std::size_t count) {
-    throw GraphError(std::string("backward: the backward function of ") + node.op.name + " returned " +
-                     std::to_string(count) + " gradient(s) for " + std::to_string(node.inputs.size()) +
-                     " input(s); it must return one per input (an undefined Tensor for an input that needs none)");
-}
-
 /// Runs node's backward function, telling the observers before, after, and when it throws.
 template <class T>
 TensorList<T> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g) {
@@ -165,9 +149,7 @@ TensorList<T> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g)
     if (!first) return node.backward(node.inputs, self, g);
     struct Done {  // tells the observers that the function has returned or thrown
         Observer<T>* first;
-        ~Done() {
-            for (Observer<T>* o = first; o; o = o->next_) o->running(nullptr);
-        }
+        ~Done() { for (Observer<T>* o = first; o; o = o->next_) o->running(nullptr); }
     };
     for (Observer<T>* o = first; o; o = o->next_) o->running(&node);
     Done done{first};
@@ -185,21 +167,14 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
     check_roots(roots, root_grads);
     const bool stores_grad = !capture && !create_graph;
     auto order = topological_order(roots, stores_grad);
-    for (std::size_t i = 0; i < roots.size(); ++i) {
-        Tensor<T> g = root_grads[i];
-        if (!g.defined()) {  // a one-element root's gradient: 1
-            g = Tensor<T>(make_node<T>(roots[i].value().shape()));
-            g.node()->value.fill(T(1));
-        }
-        accumulate(roots[i].node()->pending, g);
-    }
+    for (std::size_t i = 0; i < roots.size(); ++i)  // an undefined root gradient means 1 (a one-element root)
+        accumulate(roots[i].node()->pending, root_grads[i].defined() ? root_grads[i] : Tensor<T>::ones(roots[i].shape()));
 
     GradModeGuard mode(create_graph);
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node<T>& node = *it->node();
         if (!node.pending.defined()) continue;
-        Tensor<T> g = std::move(node.pending);
-        node.pending = Tensor<T>();
+        Tensor<T> g = std::exchange(node.pending, Tensor<T>());
         for (auto& hook : node.hooks) {
             Tensor<T> replaced = hook(g);
             if (!replaced.defined()) continue;
@@ -225,8 +200,10 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
         check_versions(node);
 
         TensorList<T> grads = run_node(node, *it, g);
-        // One gradient per input is record's contract; a user's op that miscounts would otherwise lose some silently.
-        if (grads.size() != node.inputs.size()) wrong_gradient_count(node, grads.size());
+        if (grads.size() != node.inputs.size())  // record's contract; else a user's op could lose gradients silently
+            throw GraphError(std::string("backward: the backward function of ") + node.op.name + " returned " +
+                             std::to_string(grads.size()) + " gradient(s) for " + std::to_string(node.inputs.size()) +
+                             " input(s); it must return one per input (an undefined Tensor where none is needed)");
         for (std::size_t i = 0; i < node.inputs.size(); ++i) {
             const Tensor<T>& in = node.inputs[i];
             if (!in.requires_grad() || !grads[i].defined()) continue;
@@ -255,11 +232,9 @@ template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs, bool retain_graph, bool create_graph,
                             bool allow_unused) {
-    for (const auto& in : inputs)
-        if (!in.defined() || !in.requires_grad())
-            throw GraphError("grad: every input must be a defined tensor that requires grad");
-    std::vector<Tensor<T>> douts = grad_outputs;
-    if (douts.empty()) douts.resize(outputs.size());
+    if (std::any_of(inputs.begin(), inputs.end(), [](const Tensor<T>& in) { return !in.requires_grad(); }))
+        throw GraphError("grad: every input must be a defined tensor that requires grad");
+    const auto douts = grad_outputs.empty() ? std::vector<Tensor<T>>(outputs.size()) : grad_outputs;
     std::vector<Tensor<T>> result(inputs.size());
     run_backward<T>(outputs, douts, retain_graph || create_graph, create_graph, &inputs, &result);
     for (std::size_t i = 0; i < inputs.size(); ++i)

@@ -4,15 +4,11 @@
 #pragma once
 
 #include <algorithm>
-#include <cstdint>
-#include <functional>
 #include <limits>
-#include <memory>
-#include <string>
 #include <vector>
 
 #include "autograd/array/small_vector.hpp"
-#include "autograd/tensor.hpp"
+#include "autograd/tensor.hpp"  // and with it <cstdint>, <functional>, <memory>, <string>
 
 namespace dg {
 
@@ -68,6 +64,12 @@ struct Node {
     bool is_leaf() const { return !backward && !freed; }  ///< not made by a recorded op
 };
 
+// Defined after Node so that it inlines: the engine and every op ask it of each input.
+template <class T>
+inline bool Tensor<T>::requires_grad() const {
+    return node_ && node_->requires_grad;
+}
+
 template <class T>
 Node<T>::~Node() {
     // Destroying the last handle of another node destroys that node's handles in turn: a recursion as deep as the
@@ -85,7 +87,7 @@ Node<T>::~Node() {
     while (!stack.empty()) {
         Tensor<T> t = std::move(stack.back());
         stack.pop_back();
-        if (t.defined() && t.node_ptr().use_count() == 1) take_all(*t.node());
+        if (last(t)) take_all(*t.node());
     }
 }
 

@@ -2,7 +2,6 @@
 #include "autograd/tensor.hpp"
 
 #include "autograd/engine.hpp"
-#include "autograd/ops.hpp"
 
 namespace dg {
 
@@ -12,7 +11,7 @@ Tensor<T>::Tensor(Array<T>&& value, bool requires_grad, int) : node_(make_node(s
 }
 
 template <class T>
-void Tensor<T>::undefined_error() {
+Node<T>& Tensor<T>::undefined_error() {
     throw GraphError("Tensor: operation on an undefined tensor (e.g. the grad() of a tensor before any backward)");
 }
 

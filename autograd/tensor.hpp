@@ -85,10 +85,7 @@ public:
     const char* op() const { return checked().op.name; }                   ///< the op that made it ("leaf")
     /// A label for messages and pictures (anomaly mode, graphviz); modules set it to their path.
     const std::string& label() const { return checked().label; }
-    Tensor& set_label(std::string label) {                                 ///< sets the label
-        checked().label = std::move(label);
-        return *this;
-    }
+    Tensor& set_label(std::string label) { checked().label = std::move(label); return *this; }  ///< sets it
     std::uint64_t version() const { return checked().version; }           ///< counts in-place changes
 
     Node<T>* node() const { return node_.get(); }                          ///< the node behind the handle
@@ -97,11 +94,8 @@ public:
 
 private:
     Tensor(Array<T>&& value, bool requires_grad, int);
-    Node<T>& checked() const {
-        if (!node_) undefined_error();
-        return *node_;
-    }
-    [[noreturn]] static void undefined_error();
+    Node<T>& checked() const { return node_ ? *node_ : undefined_error(); }
+    [[noreturn]] static Node<T>& undefined_error();
     std::shared_ptr<Node<T>> node_;
 };
 
@@ -113,14 +107,4 @@ extern template class Tensor<double>;
 
 }  // namespace dg
 
-#include "autograd/node.hpp"
-
-namespace dg {
-
-// Defined after Node so that it inlines: the engine and every op ask it of each input.
-template <class T>
-inline bool Tensor<T>::requires_grad() const {
-    return node_ && node_->requires_grad;
-}
-
-}  // namespace dg
+#include "autograd/node.hpp"  // Node, and Tensor's members that inline it

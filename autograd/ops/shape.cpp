@@ -97,6 +97,16 @@ Tensor<T> squeeze(const Tensor<T>& x, int axis_arg) {
     return reshape(x, s);
 }
 
+namespace {
+bool broadcastable_to(const Shape& from, const Shape& to) {
+    if (from.size() > to.size()) return false;
+    const std::size_t off = to.size() - from.size();
+    for (std::size_t i = 0; i < from.size(); ++i)
+        if (from[i] != 1 && from[i] != to[i + off]) return false;
+    return true;
+}
+}  // namespace
+
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     if (!broadcastable_to(x.shape(), shape))
