@@ -33,18 +33,18 @@ public:
     };
     /// One node visited by backward, in the order the engine visited it.
     struct Step {
-        std::string op;
+        std::string op;     ///< the op's name ("tanh")
         std::string rule;   ///< the op's local backward rule
-        std::string label;
+        std::string label;  ///< where the node was made ("model.fc2"), "" outside any name scope
         Tensor<T> output;   ///< the node itself (a handle, so the node stays identifiable)
         Array<T> grad_out;  ///< the gradient that arrived at the node
-        std::vector<Sent> sent;
+        std::vector<Sent> sent;  ///< one entry per input of the op, in order
     };
 
     void computed(const Tensor<T>& output, const Tensor<T>& grad_out, const TensorList<T>& grads) override;
     bool sees_every_gradient() const override { return true; }
-    const std::vector<Step>& steps() const { return steps_; }
-    void clear() { steps_.clear(); }
+    const std::vector<Step>& steps() const { return steps_; }  ///< every step recorded so far, in visiting order
+    void clear() { steps_.clear(); }                           ///< forgets the steps (to trace another pass)
 
     /// The steps as an aligned text table: step "#k", label, op, shape, rule, incoming gradient, and one
     /// row per input with the gradient sent to it. Nodes are named "#k" (the step that visited them), leaves
