@@ -52,7 +52,7 @@ const DG = (() => {
 
   /// A line chart {title, x, y, series: [{name, points: [[x, y]...]}], log} as an SVG figure that scales to its box.
   function lineChart(spec) {
-    const W = 560, H = 300, L = 64, R = 14, T = 30, B = 44;
+    const W = 560, H = 300, L = 76, R = 14, T = 30, B = 44;
     const pts = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]) && (!spec.log || p[1] > 0));
     const xs = pts.map((p) => p[0]), ys = pts.map((p) => (spec.log ? Math.log10(p[1]) : p[1]));
     let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
