@@ -1,5 +1,5 @@
-// Browser test of train's report.html: node report_test.js <out folder of a train run> <train's log>
-// <test images IDX .gz> <screenshot folder>. The page must show the run's final accuracy, a confusion matrix equal
+// Browser test of train's report.html: node report_test.js <out folder of a Fashion-MNIST train run> <train's log>
+// <screenshot folder>. The page must show the run's final accuracy, a confusion matrix equal
 // to confusion_matrix.csv that sums to the test set, only misclassified images (predictions.csv) drawn with the
 // test set's own pixels and labels, the diagnostics of diagnostics.csv; at 1280×800 without horizontal scrolling.
 'use strict';
@@ -7,9 +7,9 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
-const { withPage, assertShown, run } = require('./check');
+const { pageData, withPage, assertShown, run } = require('./check');
 
-const [out, logFile, imagesGz, screenshots] = process.argv.slice(2);
+const [out, logFile, screenshots] = process.argv.slice(2);
 const csv = (name) => fs.readFileSync(path.join(out, name), 'utf8').trim().split('\n').map((l) => l.split(','));
 
 run(async () => {
@@ -22,8 +22,9 @@ run(async () => {
   const predictions = new Map(csv('predictions.csv').slice(1).map(([i, t, p]) => [Number(i), [Number(t), Number(p)]]));
   const wrong = [...predictions.entries()].filter(([, [t, p]]) => t !== p).map(([i]) => i);
 
-  // The test images as bytes (IDX: magic, count, rows, cols, then the pixels).
-  const idx = zlib.gunzipSync(fs.readFileSync(imagesGz));
+  // The test images as bytes (IDX: magic, count, rows, cols, then the pixels), from the run's --data-dir.
+  const dataDir = pageData(path.join(out, 'report.html')).options.data_dir;
+  const idx = zlib.gunzipSync(fs.readFileSync(path.join(dataDir, 't10k-images-idx3-ubyte.gz')));
   const rows = idx.readUInt32BE(8), cols = idx.readUInt32BE(12);
   const image = (i) => idx.subarray(16 + i * rows * cols, 16 + (i + 1) * rows * cols);
 
