@@ -9,17 +9,14 @@
 #include "autograd/engine.hpp"
 #include "autograd/array/errors.hpp"
 #include "nn/check/bpcheck_cnn.hpp"
+#include "nn/check/bpcheck_rnn.hpp"
 #include "nn/reference/delta_loss.hpp"
 #include "nn/data/serialize.hpp"
 
 namespace dg::nn {
 
-namespace {
+namespace fixture {
 
-constexpr const char* format_tag = "deltagrad.bpcheck/1";
-
-template <class T>
-const char* dtype_tag();
 template <>
 const char* dtype_tag<double>() {
     return "F64";
@@ -29,12 +26,6 @@ const char* dtype_tag<float>() {
     return "F32";
 }
 
-std::string num17(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
-
 const std::string& meta(const SafetensorsFile& file, const std::string& key) {
     const auto it = file.metadata.find(key);
     if (it == file.metadata.end())
@@ -42,19 +33,35 @@ const std::string& meta(const SafetensorsFile& file, const std::string& key) {
     return it->second;
 }
 
-std::string w_name(std::size_t l) { return "fc" + std::to_string(l) + ".weight"; }
-std::string b_name(std::size_t l) { return "fc" + std::to_string(l) + ".bias"; }
-std::string z_name(std::size_t l) { return "z" + std::to_string(l); }
-
-// The stored tensor `name` as Array<T>, with the expected shape.
 template <class T>
-const Array<T>& stored(const SafetensorsFile& file, const std::string& name, const Shape& shape) {
+const Array<T>& tensor(const SafetensorsFile& file, const std::string& name, const Shape& shape) {
     const Array<T>& a = file.get<T>(name);
     if (shape_of(a) != shape)
         throw IoError(file.path + ": tensor \"" + name + "\" is " + shape_str(shape_of(a)) + ", expected " +
                       shape_str(shape));
     return a;
 }
+
+template const Array<float>& tensor<float>(const SafetensorsFile&, const std::string&, const Shape&);
+template const Array<double>& tensor<double>(const SafetensorsFile&, const std::string&, const Shape&);
+
+}  // namespace fixture
+
+namespace {
+
+using fixture::dtype_tag;
+using fixture::format_tag;
+using fixture::meta;
+
+std::string num17(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+std::string w_name(std::size_t l) { return "fc" + std::to_string(l) + ".weight"; }
+std::string b_name(std::size_t l) { return "fc" + std::to_string(l) + ".bias"; }
+std::string z_name(std::size_t l) { return "z" + std::to_string(l); }
 
 }  // namespace
 
@@ -113,10 +120,10 @@ Fixture<T> fixture_from(const SafetensorsFile& file) {
         for (std::size_t l = 1; l <= f.mlp->num_layers(); ++l) {
             const auto& layer = f.mlp->layers()[l - 1];
             Tensor<T> w = layer.weight();
-            w.mutable_value() = stored<T>(file, w_name(l), {sizes[l], sizes[l - 1]});
+            w.mutable_value() = fixture::tensor<T>(file, w_name(l), {sizes[l], sizes[l - 1]});
             if (layer.linear->has_bias()) {
                 Tensor<T> b = layer.bias();
-                b.mutable_value() = stored<T>(file, b_name(l), {sizes[l]});
+                b.mutable_value() = fixture::tensor<T>(file, b_name(l), {sizes[l]});
             }
         }
     }
@@ -125,7 +132,7 @@ Fixture<T> fixture_from(const SafetensorsFile& file) {
         throw IoError(file.path + ": input is " + shape_str(shape_of(X)) + ", expected [m, " +
                       std::to_string(sizes.front()) + "]");
     f.X = X;
-    f.Y = stored<T>(file, "target", {X.shape()[0], sizes.back()});
+    f.Y = fixture::tensor<T>(file, "target", {X.shape()[0], sizes.back()});
     return f;
 }
 
@@ -143,7 +150,7 @@ FixtureReport check_typed(const SafetensorsFile& file, const Tolerance* toleranc
 
     const MlpGradients<T> g = autograd_gradients(*f.mlp, f.X, f.Y, f.loss, f.lambda);
     auto add = [&](std::size_t layer, const std::string& name, const Array<T>& computed) {
-        const Array<T>& s = stored<T>(file, name, shape_of(computed));
+        const Array<T>& s = fixture::tensor<T>(file, name, shape_of(computed));
         const Array<double> a = xt::cast<double>(computed), b = xt::cast<double>(s);
         report.rows.push_back({layer, name, shape_of(computed), compare_arrays(a, b, report.tolerance)});
     };
@@ -167,6 +174,7 @@ Fixture<T> load_bpcheck_fixture(const std::string& path) {
 
 FixtureReport check_bpcheck_fixture(const std::string& path, const Tolerance* tolerance) {
     const SafetensorsFile file = load_safetensors(path);
+    if (is_recurrent_spec(meta(file, "spec"))) return check_recurrent_fixture(path, tolerance);  // bpcheck_rnn.hpp
     if (is_cnn_spec(meta(file, "spec"))) return check_cnn_fixture(path, tolerance);  // bpcheck_cnn.hpp
     const std::string& dtype = meta(file, "dtype");
     if (dtype == "F64") return check_typed<double>(file, tolerance);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "nn/check/bpcheck.hpp"
+#include "nn/data/serialize.hpp"
 
 namespace dg::nn {
 
@@ -78,5 +79,24 @@ Fixture<T> load_bpcheck_fixture(const std::string& path);
 
 /// The "dtype" metadata of a fixture: "F64" or "F32".
 std::string fixture_dtype(const std::string& path);
+
+/// What the fixture formats of every network kind (MLP, CNN, recurrent) share.
+namespace fixture {
+/// The "format" metadata of every bpcheck fixture.
+inline constexpr const char* format_tag = "deltagrad.bpcheck/1";
+/// "F64" for double, "F32" for float: the "dtype" metadata.
+template <class T>
+const char* dtype_tag();
+template <>
+const char* dtype_tag<double>();
+template <>
+const char* dtype_tag<float>();
+/// The metadata `key` of a fixture; IoError naming the file when it lacks it.
+const std::string& meta(const SafetensorsFile& file, const std::string& key);
+/// The stored tensor `name` as Array<T>; IoError naming the file and the tensor when it is missing, of another dtype
+/// or not of `shape`.
+template <class T>
+const Array<T>& tensor(const SafetensorsFile& file, const std::string& name, const Shape& shape);
+}  // namespace fixture
 
 }  // namespace dg::nn
