@@ -96,11 +96,17 @@ const DG = (() => {
     return el('figure', { class: 'chart' }, root, legend);
   }
 
-  /// White → dark blue for t in [0, 1]; with the text colour that stays readable on it.
+  /// WCAG's relative luminance of an sRGB colour [r, g, b] in 0..255.
+  function luminance(c) {
+    const lin = c.map((v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  }
+  /// White → dark blue for t in [0, 1]; with the text colour (black or white) of the higher contrast on it.
   function heat(t) {
     t = Math.max(0, Math.min(1, t));
     const c = [255 + (16 - 255) * t, 255 + (63 - 255) * t, 255 + (122 - 255) * t].map(Math.round);
-    return { background: `rgb(${c.join(',')})`, color: t > 0.45 ? '#ffffff' : '#1a1a1a' };
+    const L = luminance(c), dark = 0;  // black: with white, at least 4.58:1 on every shade
+    return { background: `rgb(${c.join(',')})`, color: (1.05) / (L + 0.05) > (L + 0.05) / (dark + 0.05) ? '#ffffff' : '#000000' };
   }
 
   return { data, el, svg, fmt, grid, shape, lineChart, heat, palette };

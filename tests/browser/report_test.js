@@ -39,6 +39,17 @@ run(async () => {
     assert.strictEqual(cells.length, names.length * names.length, 'confusion cells');
     assert.strictEqual(cells.reduce((s, c) => s + c[2], 0), testSize, 'the confusion cells sum to the test set size');
     for (const [t, p, n] of cells) assert.strictEqual(n, Number(confusion[t + 1][p + 1]), `confusion cell [${t}][${p}]`);
+    // Readable on its shade: every cell's text has a contrast of at least 4.5:1 (WCAG AA).
+    const colours = await page.evaluate(`[...document.querySelectorAll('#confusion td[data-count]')].map((td) => {
+      const s = getComputedStyle(td);
+      return [s.color, s.backgroundColor].map((c) => c.match(/\\d+/g).slice(0, 3).map(Number));
+    })`);
+    const luminance = (c) => c.map((v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4))
+      .reduce((s, v, i) => s + [0.2126, 0.7152, 0.0722][i] * v, 0);
+    for (const [fg, bg] of colours) {
+      const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+      assert((a + 0.05) / (b + 0.05) >= 4.5, `confusion cell text ${fg} on ${bg}: contrast ${((a + 0.05) / (b + 0.05)).toFixed(2)}`);
+    }
 
     // Misclassified images: each one the model got wrong, with its true and predicted class, drawn with its pixels.
     const figures = await page.evaluate(`[...document.querySelectorAll('#misclassified figure')].map((f) => {
