@@ -49,7 +49,7 @@ public:
     /// Runs under NoGradGuard and changes values in place.
     virtual void step() = 0;
     /// loss.backward() then step(), with the update fused into backward where the rule allows (SGD without
-    /// momentum: see UpdateInBackward in engine.hpp). Parameters updated that way are left without a .grad.
+    /// momentum: see UpdateInBackward in nn/optim/update_in_backward.hpp). Parameters updated that way are left without a .grad.
     /// The base runs the two calls one after the other.
     virtual void backward_and_step(const Tensor<T>& loss);
     /// Sets every parameter's gradient to none (as PyTorch's zero_grad(set_to_none=True)).

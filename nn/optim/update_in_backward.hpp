@@ -11,7 +11,7 @@ namespace dg::optim {
 /// While it lives, backward() applies the gradient it computes for each added leaf to the leaf's value,
 /// value ← decay·value − lr·g, instead of storing it in .grad. Where the leaf is the weight of a linear op (or
 /// the right operand of a matmul) and feeds nothing else, that op offers its weight gradient as a product
-/// (offer_leaf_grad_product in autograd/engine.hpp) and the update is written by the weight-gradient GEMM itself
+/// (offer_leaf_grad_product in autograd/observer.hpp) and the update is written by the weight-gradient GEMM itself
 /// (α = −lr, β = decay), as the delta reference's step does: no gradient buffer, and with several threads each
 /// thread updates the part of W it just computed.
 ///
