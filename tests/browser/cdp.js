@@ -150,7 +150,9 @@ class Page {
     const codes = { ArrowLeft: 37, ArrowUp: 38, ArrowRight: 39, ArrowDown: 40, Home: 36, End: 35, Tab: 9, Enter: 13 };
     if (!(key in codes)) throw new Error(`cdp: press: no key code for ${key}`);
     const base = { key, code: key, windowsVirtualKeyCode: codes[key], nativeVirtualKeyCode: codes[key] };
-    await this.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', ...base });
+    // Enter types a character, which is what activates a focused button.
+    const down = key === 'Enter' ? { type: 'keyDown', text: '\r', unmodifiedText: '\r' } : { type: 'rawKeyDown' };
+    await this.send('Input.dispatchKeyEvent', { ...down, ...base });
     await this.send('Input.dispatchKeyEvent', { type: 'keyUp', ...base });
   }
 

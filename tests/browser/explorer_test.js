@@ -67,6 +67,16 @@ run(async () => {
     };
 
     await expectStep(0);
+    // The controls work from the keyboard alone: Tab reaches "next step" (First and Back are disabled at the
+    // first step), Enter presses it; every button has a name.
+    await page.press('Tab');
+    assert.strictEqual(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'next step', 'Tab focuses the next button');
+    await page.press('Enter');
+    await expectStep(1);
+    const unnamed = await page.evaluate('[...document.querySelectorAll("button")].filter((b) => !b.getAttribute("aria-label")).length');
+    assert.strictEqual(unnamed, 0, 'buttons without a label');
+    await page.press('Home');
+    await expectStep(0);
     for (let i = 0; i < presses; ++i) await page.press('ArrowRight');
     await expectStep(presses);
     await page.press('ArrowLeft');
