@@ -1,5 +1,5 @@
-// The backward pass: an iterative depth-first topological sort from the roots, then one sweep in reverse order
-// that runs each node's backward function and accumulates into its inputs. Nothing recurses.
+// Grad mode, record() and the backward pass: an iterative depth-first topological sort from the roots, then one
+// sweep in reverse order that runs each node's backward function and accumulates into its inputs. Nothing recurses.
 #include "autograd/engine.hpp"
 
 #include <atomic>
