@@ -14,7 +14,8 @@
   // ---- headline ----
   const ev = d.evaluation;
   const status = d.finished ? `finished: ${h.length} epoch${h.length === 1 ? '' : 's'}`
-    : `in progress: epoch ${h.length} of ${d.epochs_planned} done (this page is rewritten after every epoch; reload to update)`;
+    : `in progress: epoch ${h.length} of ${d.epochs_planned} done (train rewrites this page after every epoch; it reloads itself every 20 s)`;
+  if (!d.finished) setTimeout(() => location.reload(), 20000);
   app.append(
     el('h1', { text: d.title }),
     el('p', { class: 'muted', 'data-testid': 'status', text: status }),
