@@ -11,6 +11,7 @@
 #include "autograd/engine.hpp"
 #include "autograd/array/errors.hpp"
 #include "autograd/ops.hpp"
+#include "nn/check/bpcheck_show.hpp"
 #include "nn/loss.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_loss.hpp"
@@ -113,16 +114,15 @@ std::string pad(std::string s, std::size_t width) {
 
 }  // namespace
 
-std::string BpcheckReport::table() const {
+std::string BpcheckReport::table(bool header) const {
     std::ostringstream out;
-    out << "bpcheck " << spec << "  loss " << loss << "  lambda " << lambda << "  batch " << batch << "  " << dtype
-        << "\n";
-    out << "loss: autograd " << fmt("%.12g", loss_autograd) << "  reference "
-        << (reference_run ? fmt("%.12g", loss_reference) : std::string("- (not run)")) << "  fd model "
+    if (header)
+        out << "bpcheck " << spec << "  loss " << loss << "  lambda " << lambda << "  batch " << batch << "  " << dtype
+            << "\n" << convention;
+    out << "loss value: autograd " << fmt("%.12g", loss_autograd) << "  reference "
+        << (reference_run ? fmt("%.12g", loss_reference) : std::string("- (not run)")) << "  fd "
         << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
     if (!note.empty()) out << "note: " << note << "\n";
-    out << "errors: max |a-b| and max |a-b|/max|.|; tolerances analytic rtol " << tolerances.analytic.rtol
-        << ", numeric rtol " << tolerances.numeric.rtol << "\n";
     std::size_t act_width = 12;  // a CNN's layers are named by their spec token and activation ("c8k3p1 relu")
     std::size_t shape_width = 9;
     for (const LayerCheck& l : layers) {
@@ -151,6 +151,12 @@ std::string BpcheckReport::table() const {
             }
         }
     }
+    out << "abs/rel: the largest |x − y| over the quantity, and it divided by the quantity's largest |value|; an entry\n"
+           "  passes when abs ≤ atol or rel ≤ rtol (rtol autograd-ref "
+        << fmt("%g", tolerances.analytic.rtol) << ", with fd " << fmt("%g", tolerances.numeric.rtol)
+        << "). fd: central finite differences of the loss on a forward pass of their\n"
+           "  own in long double (its loss is the fd value above); column fd: entries differentiated, kinks: those left\n"
+           "  out because their stencil crossed a kink; \"-\": nothing compared.\n";
     out << (ok() ? "PASS" : "FAIL") << ": " << layers.size() << " layers, " << fd_count()
         << " finite-difference coordinates, " << flagged_count() << " flagged at kinks\n";
     return out.str();
@@ -449,6 +455,8 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     report.lambda = options.lambda;
     report.batch = X.shape()[0];
     report.tolerances = options.tolerances;
+    report.convention = batch_convention(loss, mlp.spec().activations.back().name(), net.layers.size(), report.batch,
+                                         Y.shape()[1], options.lambda);
     report.loss_autograd = static_cast<double>(autograd.loss);
     report.loss_reference = static_cast<double>(ref.loss);
     report.loss_fd = static_cast<double>(d.tail(0, d.z[0], nullptr) + d.penalty(d.weight_sq));
@@ -461,9 +469,7 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         LayerCheck layer;
         layer.layer = k + 1;
-        layer.activation = activation_name(net.layers[k].activation);
-        if (k + 1 == net.layers.size() && loss == Loss::softmax_ce) layer.activation = "softmax_ce";
-        if (k + 1 == net.layers.size() && loss == Loss::bce) layer.activation = "bce_logits";
+        layer.activation = mlp.spec().activations[k].str();  // as the header's spec says; the loss's head: convention
         const std::pair<Target, const char*> targets[] = {{Target::W, "W"}, {Target::b, "b"}, {Target::delta, "delta"}};
         for (const auto& [target, name] : targets) {
             const Array<T>& mine = target == Target::W ? autograd.dW[k] : target == Target::b ? autograd.db[k] : autograd.delta[k];
@@ -486,6 +492,10 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
             q.fd_count = chosen.size();
             q.autograd_vs_fd = compare_arrays(mine_d, fd, options.tolerances.numeric, &compared);
             q.reference_vs_fd = compare_arrays(theirs_d, fd, options.tolerances.numeric, &compared);
+            q.autograd = mine_d;
+            q.reference = theirs_d;
+            q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
+            for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
             layer.quantities.push_back(std::move(q));
         }
         report.layers.push_back(std::move(layer));

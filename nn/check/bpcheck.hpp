@@ -76,13 +76,16 @@ struct QuantityCheck {
     Comparison autograd_vs_reference, autograd_vs_fd, reference_vs_fd;
     std::size_t fd_count = 0;           ///< coordinates differentiated numerically
     std::vector<std::size_t> flagged;   ///< flat indices whose ±2h stencil crossed a kink (not compared with FD)
+    /// The values themselves, in double (for bpcheck --show and --json): autograd's, the reference's (empty when it
+    /// was not run) and the finite differences (NaN where none was taken: flagged, or left out by the sample).
+    Array<double> autograd, reference, fd;
     bool ok() const { return autograd_vs_reference.ok && autograd_vs_fd.ok && reference_vs_fd.ok; }
 };
 
 /// One layer l (1-based, as in the notes).
 struct LayerCheck {
     std::size_t layer = 0;
-    std::string activation;  ///< as the reference sees it (the loss's head replaces the Mlp's for softmax_ce)
+    std::string activation;  ///< f(l) as the network has it (an Mlp: its spec's text, "tanh", "identity")
     std::vector<QuantityCheck> quantities;
     bool ok() const;
 };
@@ -93,6 +96,8 @@ struct BpcheckReport {
     /// then autograd is checked against finite differences only, and `note` says why.
     bool reference_run = true;
     std::string note;  ///< what the check left out and why, and what the finite differences ran on; "" for none
+    /// How the loss reaches δ(L) and the batch's 1/m in every δ (set by the Mlp check; "" for none).
+    std::string convention;
     double lambda = 0;
     std::size_t batch = 0;
     /// The loss by autograd, by the reference, and by the finite differences' own forward pass.
@@ -103,8 +108,9 @@ struct BpcheckReport {
     bool ok() const;
     std::size_t flagged_count() const;
     std::size_t fd_count() const;
-    /// The per-layer table: one row per layer and quantity, three comparisons each, then a verdict line.
-    std::string table() const;
+    /// The per-layer table: one row per layer and quantity, three comparisons each, then a verdict line; with
+    /// `header`, first the settings and the convention (bpcheck --show prints those itself, before the gradients).
+    std::string table(bool header = true) const;
 };
 
 /// Every gradient of one loss evaluation: dW[l−1], db[l−1], delta[l−1] for layer l.

@@ -98,7 +98,11 @@ TEST(Bpcheck, ReportsEveryLayerAndQuantity) {
     EXPECT_EQ(r.layers[0].quantities[0].shape, (Shape{6, 4}));
     EXPECT_EQ(r.layers[2].quantities[2].shape, (Shape{4, 3}));
     EXPECT_EQ(r.fd_count(), (24u + 6 + 24) + (30u + 5 + 20) + (15u + 3 + 12));
-    EXPECT_EQ(r.layers[2].activation, "softmax_ce");
+    // The output layer is named as the spec's header names it (once "softmax_ce" in the table and "identity@3" in
+    // the header); the loss's head is the convention's business.
+    EXPECT_EQ(r.spec, "4-6-5-3:tanh@1:tanh@2:identity@3");
+    EXPECT_EQ(r.layers[2].activation, "identity");
+    EXPECT_NE(r.convention.find("loss softmax_ce on the logits z(3)"), std::string::npos) << r.convention;
     EXPECT_TRUE(r.ok()) << r.table();
     EXPECT_NE(r.table().find("PASS"), std::string::npos);
 }
