@@ -2,6 +2,7 @@
 // the command line, with a per-layer table or JSON; saves and checks golden fixtures (nn/check/bpcheck_fixture.hpp).
 //   bpcheck --spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1 [--dtype double|float] [--l2 0.01] [--json]
 //   bpcheck ... --save golden.safetensors      bpcheck --against golden.safetensors
+//   bpcheck --spec 3-8-4:lstm:T5 --loss softmax-ce --batch 3   (a recurrent spec: δ per layer and time step)
 //   bpcheck ... --html explorer.html           (the backprop explorer: examples/common/explorer.hpp)
 // Exit status: 0 agreement, 1 disagreement, 2 bad usage or a file that cannot be read.
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "autograd/array/errors.hpp"
 #include "nn/check/bpcheck.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
+#include "nn/check/bpcheck_rnn.hpp"
 #include "common/cli.hpp"
 #include "common/explorer.hpp"
 #include "nn/reference/delta_loss.hpp"
@@ -108,14 +110,9 @@ std::string step_hint(const BpcheckReport& r, double eps) {
     return line;
 }
 
+// The check's options from the command line.
 template <class T>
-int check(const Args& args) {
-    const dg::nn::Loss loss = dg::reference::parse_loss(dg::examples::find_loss(args.loss)->reference);
-    dg::Generator gen(args.seed);
-    dg::nn::Mlp<T> mlp(args.spec, gen);
-    dg::nn::randomize_biases(mlp, gen);
-    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(mlp.spec(), loss, args.batch, gen);
-
+dg::nn::BpcheckOptions<T> check_options(const Args& args) {
     dg::nn::BpcheckOptions<T> options;
     options.lambda = args.l2;
     options.eps = args.eps;
@@ -123,10 +120,41 @@ int check(const Args& args) {
     options.seed = args.seed;
     if (args.rtol >= 0) options.tolerances.analytic.rtol = args.rtol;
     if (args.fd_rtol >= 0) options.tolerances.numeric.rtol = args.fd_rtol;
-    const BpcheckReport report = dg::nn::bpcheck(mlp, batch.X, batch.Y, loss, options);
+    return options;
+}
+
+// The report as a table or JSON, and the step hint.
+void print(const BpcheckReport& report, const Args& args) {
     if (args.json) std::cout << to_json(report).dump(2) << "\n";
     else std::cout << report.table();
     if (const std::string hint = step_hint(report, args.eps); !hint.empty()) (args.json ? std::cerr : std::cout) << hint;
+}
+
+// A recurrent spec (nn/layers/recurrent_net.hpp): the check of nn/check/bpcheck_rnn.hpp, δ per layer and time step.
+template <class T>
+int check_recurrent(const Args& args, dg::nn::Loss loss) {
+    dg::Generator gen(args.seed);
+    dg::nn::RecurrentNet<T> net(args.spec, gen);
+    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(net.spec(), loss, args.batch, gen);
+    const BpcheckReport report = dg::nn::bpcheck(net, batch.X, batch.Y, loss, check_options<T>(args));
+    print(report, args);
+    if (!args.save.empty()) {
+        dg::nn::save_bpcheck_fixture(args.save, net, batch.X, batch.Y, loss);
+        if (!args.json) std::cout << "saved " << args.save << "\n";
+    }
+    return report.ok() ? 0 : 1;
+}
+
+template <class T>
+int check(const Args& args) {
+    const dg::nn::Loss loss = dg::reference::parse_loss(dg::examples::find_loss(args.loss)->reference);
+    if (dg::nn::is_recurrent_spec(args.spec)) return check_recurrent<T>(args, loss);
+    dg::Generator gen(args.seed);
+    dg::nn::Mlp<T> mlp(args.spec, gen);
+    dg::nn::randomize_biases(mlp, gen);
+    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(mlp.spec(), loss, args.batch, gen);
+    const BpcheckReport report = dg::nn::bpcheck(mlp, batch.X, batch.Y, loss, check_options<T>(args));
+    print(report, args);
 
     if (!args.html.empty()) {
         const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
@@ -171,8 +199,16 @@ void validate(const CLI::App& app, const Args& args) {
                                              "step, so ") + o + " cannot be given with it (it takes --rtol and --json)");
         return;
     }
-    const dg::nn::MlpSpec spec = dg::nn::parse_mlp_spec(args.spec);
-    if (dg::examples::find_loss(args.loss)->reference == "softmax_ce" && spec.sizes.back() < 2)
+    std::size_t outputs = 0;
+    if (dg::nn::is_recurrent_spec(args.spec)) {
+        for (const char* o : {"--l2", "--html"})
+            if (app.count(o))
+                throw UsageError(std::string(o) + " is for MLP specs; the recurrent spec " + args.spec + " is checked without it");
+        outputs = dg::nn::parse_recurrent_spec(args.spec).outputs;
+    } else {
+        outputs = dg::nn::parse_mlp_spec(args.spec).sizes.back();
+    }
+    if (dg::examples::find_loss(args.loss)->reference == "softmax_ce" && outputs < 2)
         throw UsageError("--loss " + args.loss + " needs at least 2 outputs: the softmax of a single output is always 1, so "
                          "the loss is 0 and every gradient 0 whatever the weights (--spec " + args.spec +
                          " has 1); use --loss bce-with-logits for one output");
@@ -192,7 +228,10 @@ int main(int argc, char** argv) {
     using dg::examples::whole_number;
     Args args;
     CLI::App app{"bpcheck: autograd vs the delta reference vs finite differences, layer by layer"};
-    app.add_option("--spec", args.spec, "MLP spec, e.g. 4-8-3:tanh (grammar in nn/layers/mlp.hpp)")->capture_default_str();
+    app.add_option("--spec", args.spec,
+                   "MLP spec, e.g. 4-8-3:tanh (grammar in nn/layers/mlp.hpp), or a recurrent spec, e.g. 3-8-4:lstm:T5 "
+                   "(nn/layers/recurrent_net.hpp; --batch is then N sequences)")
+        ->capture_default_str();
     app.add_option("--loss", args.loss, "loss: " + dg::examples::loss_choices(true))
         ->transform(dg::examples::loss_option(true))
         ->capture_default_str();
