@@ -144,6 +144,12 @@ esac
   set_tests_properties(examples.train.cnn PROPERTIES LABELS "examples;convolution")
 endif()
 
+# ---- convolution (issue 18): a small CNN's filters, feature maps and δ(1) reference vs autograd, with --smoke ----
+if(TARGET convolution)
+  add_test(NAME examples.convolution.smoke COMMAND convolution --smoke --out ${CMAKE_BINARY_DIR}/smoke/convolution)
+  set_tests_properties(examples.convolution.smoke PROPERTIES LABELS "examples;convolution" TIMEOUT 120)
+endif()
+
 # ---- the notes' worked examples: each runs with --smoke (reduced size) and checks its key result ----
 foreach(example gates perceptron linear_regression logistic_regression xor_mlp diamond curve_fit
                 universal_approximation vanishing_gradients language_model)
