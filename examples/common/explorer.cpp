@@ -121,48 +121,52 @@ std::vector<double> row_of(const Array<T>& a, std::size_t r) {
     return std::vector<double>(a.data() + r * n, a.data() + (r + 1) * n);
 }
 
-// The boundary note of layer l (1-based) for one sample, from the delta reference's numbers.
+// The boundary note of layer l (1-based) for the first `samples` rows of the batch, from the delta reference's
+// numbers, beside autograd's gradient at z(l) (`arrived`, the gradient the trace saw arrive there).
 template <class T>
 json layer_note(const reference::MlpParams<T>& net, const reference::BackpropResult<T>& ref, const Array<T>& Y,
-                nn::Loss loss, std::size_t l, std::size_t s, const std::vector<double>& autograd_row) {
+                nn::Loss loss, std::size_t l, std::size_t samples, const Array<T>& arrived) {
     const std::size_t L = net.layers.size();
+    const auto& p = net.layers[l - 1];
     const auto& layer = ref.layers[l - 1];
-    const std::vector<double> delta = row_of(layer.delta, s);
-    double diff = 0;
-    for (std::size_t k = 0; k < delta.size(); ++k) diff = std::max(diff, std::abs(delta[k] - autograd_row[k]));
-    json note = {{"layer", l}, {"sample", s}, {"delta", vector_preview(delta)}, {"autograd", vector_preview(autograd_row)},
-                 {"max_abs_diff", diff}};
     const std::string ls = std::to_string(l), next = std::to_string(l + 1);
+    json note = {{"layer", l}, {"kind", l == L ? "output" : "hidden"}, {"activation", activation_name(p.activation)}};
+    const bool with_fprime = l < L || loss == nn::Loss::mse || loss == nn::Loss::mse_half;
+    const Array<T> fprime = with_fprime ? reference::activation_derivative(p.activation, layer.z, p.resolved_alpha()) : Array<T>();
     if (l == L) {
-        note["kind"] = "output";
-        note["a"] = vector_preview(row_of(layer.a, s));
-        note["y"] = vector_preview(row_of(Y, s));
-        const auto& p = net.layers[l - 1];
         switch (loss) {
             case nn::Loss::softmax_ce: note["formula"] = "δ(L) = (softmax(z(L)) − y) / m"; break;
             case nn::Loss::bce: note["formula"] = "δ(L) = (σ(z(L)) − y) / (m·n)"; break;
             case nn::Loss::mse_half: note["formula"] = "δ(L) = (a(L) − y) ⊙ f'(z(L)) / m"; break;
             case nn::Loss::mse: note["formula"] = "δ(L) = 2 (a(L) − y) ⊙ f'(z(L)) / (m·n)"; break;
         }
-        if (loss == nn::Loss::mse || loss == nn::Loss::mse_half)
-            note["fprime"] = vector_preview(
-                row_of(reference::activation_derivative(p.activation, layer.z, p.resolved_alpha()), s));
-        return note;
+    } else {
+        note["formula"] = "δ(" + ls + ") = W(" + next + ")ᵀ δ(" + next + ") ⊙ f'(z(" + ls + "))";
+        note["W_next"] = preview(net.layers[l].W);
     }
-    const auto& p = net.layers[l - 1];
-    const auto& W = net.layers[l].W;  // W(l+1) [n_{l+1}, n_l]
-    const std::vector<double> delta_next = row_of(ref.layers[l].delta, s);
-    const std::vector<double> fprime = row_of(reference::activation_derivative(p.activation, layer.z, p.resolved_alpha()), s);
-    std::vector<double> back(W.shape()[1], 0.0);
-    for (std::size_t i = 0; i < W.shape()[0]; ++i)
-        for (std::size_t j = 0; j < W.shape()[1]; ++j) back[j] += static_cast<double>(W(i, j)) * delta_next[i];
-    note["kind"] = "hidden";
-    note["formula"] = "δ(" + ls + ") = W(" + next + ")ᵀ δ(" + next + ") ⊙ f'(z(" + ls + "))";
-    note["activation"] = activation_name(p.activation);
-    note["W_next"] = preview(W);
-    note["delta_next"] = vector_preview(delta_next);
-    note["back"] = vector_preview(back);
-    note["fprime"] = vector_preview(fprime);
+    json rows = json::array();
+    for (std::size_t s = 0; s < samples; ++s) {
+        const std::vector<double> delta = row_of(layer.delta, s), autograd = row_of(arrived, s);
+        double diff = 0;
+        for (std::size_t k = 0; k < delta.size(); ++k) diff = std::max(diff, std::abs(delta[k] - autograd[k]));
+        json row = {{"sample", s}, {"delta", vector_preview(delta)}, {"autograd", vector_preview(autograd)},
+                    {"max_abs_diff", diff}};
+        if (with_fprime) row["fprime"] = vector_preview(row_of(fprime, s));
+        if (l == L) {
+            row["a"] = vector_preview(row_of(layer.a, s));
+            row["y"] = vector_preview(row_of(Y, s));
+        } else {  // W(l+1)ᵀ δ(l+1) for this sample: W(l+1) is [n_{l+1}, n_l]
+            const auto& W = net.layers[l].W;
+            const std::vector<double> delta_next = row_of(ref.layers[l].delta, s);
+            std::vector<double> back(W.shape()[1], 0.0);
+            for (std::size_t i = 0; i < W.shape()[0]; ++i)
+                for (std::size_t j = 0; j < W.shape()[1]; ++j) back[j] += static_cast<double>(W(i, j)) * delta_next[i];
+            row["delta_next"] = vector_preview(delta_next);
+            row["back"] = vector_preview(back);
+        }
+        rows.push_back(row);
+    }
+    note["samples"] = rows;
     return note;
 }
 
@@ -170,10 +174,9 @@ json layer_note(const reference::MlpParams<T>& net, const reference::BackpropRes
 
 template <class T>
 json mlp_explorer_json(nn::Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, nn::Loss loss, double lambda,
-                       const nn::BpcheckReport& report, std::size_t sample) {
-    if (sample >= X.shape()[0])
-        throw ValueError("mlp_explorer_json: sample " + std::to_string(sample) + " is not in the batch of " +
-                         std::to_string(X.shape()[0]));
+                       const nn::BpcheckReport& report, std::size_t max_samples) {
+    if (max_samples == 0) throw ValueError("mlp_explorer_json: max_samples must be at least 1");
+    const std::size_t samples = std::min(max_samples, X.shape()[0]);
     BackwardTrace<T> trace;
     {
         ObserverGuard<T> guard(trace);
@@ -198,7 +201,7 @@ json mlp_explorer_json(nn::Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, nn
                                      [&](const auto& s) { return s.output.node() == z[l - 1].node(); });
         if (it == steps.end()) continue;  // z(l) needs no gradient (nothing before it requires grad)
         const std::size_t node = data["steps"][it - steps.begin()]["node"];
-        notes[std::to_string(node)] = layer_note(net, ref, Y, loss, l, sample, row_of(it->grad_out, sample));
+        notes[std::to_string(node)] = layer_note(net, ref, Y, loss, l, samples, it->grad_out);
     }
     data["notes"] = notes;
     data["agreement"] = agreement_json(report);

@@ -30,11 +30,11 @@ nlohmann::json agreement_json(const nn::BpcheckReport& report);
 
 /// An MLP's explorer data: the network drawing ({"kind": "mlp", "layers"}), trace_json of autograd's backward
 /// pass on (X, Y) (bpcheck's loss head and L2 penalty), the boundary note of every layer (keyed by the node id
-/// of z(l): the formula, and for sample `sample` the vectors δ(l+1), W(l+1)ᵀδ(l+1), f'(z(l)) and δ(l) from the
-/// delta reference, with the gradient autograd sent to z(l)), and agreement_json(report).
+/// of z(l): the formula, and for each of the first `max_samples` samples the vectors δ(l+1), W(l+1)ᵀδ(l+1),
+/// f'(z(l)) and δ(l) from the delta reference, with the gradient autograd sent to z(l)), and agreement_json(report).
 template <class T>
 nlohmann::json mlp_explorer_json(nn::Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, nn::Loss loss,
-                                 double lambda, const nn::BpcheckReport& report, std::size_t sample = 0);
+                                 double lambda, const nn::BpcheckReport& report, std::size_t max_samples = 8);
 
 /// Writes the explorer page for `data` (mlp_explorer_json or another model's equivalent) to `path`
 /// atomically; `run` (the command line's settings: seed, batch, ...) is shown with it.

@@ -159,25 +159,31 @@
     if (more) t.append(el('tr', {}, el('td', { class: 'more', colspan: cols.length + 1, text: `⋮ ${more} more units` })));
     return t;
   }
+  // The sample the notes' formula is shown for (kept while stepping); the select below changes it.
+  let sample = 0;
   function layerNote(note) {
-    const l = note.layer, s = `sample ${note.sample + 1} (row ${note.sample} of the batch)`;
-    const autograd = { id: 'autograd', label: 'autograd: arriving here', p: note.autograd };
+    const l = note.layer, r = note.samples[Math.min(sample, note.samples.length - 1)];
+    const autograd = { id: 'autograd', label: `autograd: arriving at z(${l})`, p: r.autograd };
     const body = note.kind === 'hidden'
       ? [el('div', { class: 'row', style: 'gap:10px' },
           el('div', { style: 'flex:0 1 auto' }, el('p', { text: `W(${l + 1}), the next layer's weights` }), grid(note.W_next, `W(${l + 1})`)),
-          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `δ(${l + 1})` }), vectors([{ id: 'delta-next', label: `δ(${l + 1})`, p: note.delta_next }]))),
+          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `δ(${l + 1})` }), vectors([{ id: 'delta-next', label: `δ(${l + 1})`, p: r.delta_next }]))),
         el('p', { text: `then, unit by unit (f = ${note.activation}):` }),
-        vectors([{ id: 'back', label: `W(${l + 1})ᵀ δ(${l + 1})`, p: note.back }, { id: 'fprime', label: `f'(z(${l}))`, p: note.fprime },
-          { id: 'delta', label: `δ(${l}) = product`, p: note.delta }, autograd])]
-      : [vectors([{ id: 'a', label: 'a(L)', p: note.a }, { id: 'y', label: 'y', p: note.y }]
-          .concat(note.fprime ? [{ id: 'fprime', label: "f'(z(L))", p: note.fprime }] : [], [{ id: 'delta', label: `δ(${l})`, p: note.delta }, autograd]))];
-    return el('div', { class: 'panel', 'data-layer': l },
-      el('h3', { text: `Layer boundary: δ(${l}), ${s}` }),
+        vectors([{ id: 'back', label: `W(${l + 1})ᵀ δ(${l + 1})`, p: r.back }, { id: 'fprime', label: `f'(z(${l}))`, p: r.fprime },
+          { id: 'delta', label: `δ(${l}) = product`, p: r.delta }, autograd])]
+      : [vectors([{ id: 'a', label: 'a(L)', p: r.a }, { id: 'y', label: 'y', p: r.y }]
+          .concat(r.fprime ? [{ id: 'fprime', label: "f'(z(L))", p: r.fprime }] : [], [{ id: 'delta', label: `δ(${l})`, p: r.delta }, autograd]))];
+    const select = el('select', { id: 'sample', 'aria-label': 'the sample (row of the batch) the formula is shown for',
+      onchange: (e) => { sample = Number(e.target.value); go(cur); document.getElementById('sample').focus(); } },
+      note.samples.map((x) => el('option', { value: x.sample, selected: x.sample === r.sample, text: `sample ${x.sample + 1} (row ${x.sample})` })));
+    return el('div', { class: 'panel', 'data-layer': l, 'data-sample': r.sample },
+      el('h3', {}, `Layer boundary: δ(${l}) for `, select, d.batch > note.samples.length ? ` (the first ${note.samples.length} of ${d.batch})` : ''),
       el('p', { class: 'big', style: 'font-size:1.2rem', 'data-testid': 'formula', text: note.formula }),
-      el('p', { class: 'muted', text: `The delta reference (plain arrays, no autograd) with this batch's numbers, next to the gradient autograd sent to z(${l}).` }),
+      el('p', { class: 'muted', text: `The delta reference (plain arrays, no autograd) with this batch's numbers, next to the gradient autograd sent to z(${l}). The notes write one sample as a column vector.` }),
       el('div', { class: 'scroll-x' }, body),
-      el('p', { 'data-testid': 'note-diff' }, 'max |δ(reference) − autograd| on this row: ', el('b', { text: fmt(note.max_abs_diff) })));
+      el('p', { 'data-testid': 'note-diff' }, 'max |δ(reference) − autograd| on this row: ', el('b', { text: fmt(r.max_abs_diff) })));
   }
+
 
   document.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;

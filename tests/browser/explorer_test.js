@@ -95,22 +95,31 @@ run(async () => {
     for (const [k, note] of noted) {
       for (let i = 0; i < k; ++i) await page.press('ArrowRight');
       await expectStep(k);
-      const shown = await page.evaluate(`(() => {
-        const n = document.querySelector('[data-testid=note]');
-        const row = (id) => [...n.querySelectorAll('td[data-vec=' + id + ']')].map((td) => Number(td.textContent));
-        return { formula: n.querySelector('[data-testid=formula]').textContent, delta: row('delta'), back: row('back'),
-                 fprime: row('fprime'), deltaNext: row('delta-next'), autograd: row('autograd') };
-      })()`);
-      assert.strictEqual(shown.formula, note.formula, `layer ${note.layer}: the formula`);
-      assertShown(shown.delta.map(String), note.delta.rows.flat(), `layer ${note.layer}: δ`);
-      assertShown(shown.autograd.map(String), note.autograd.rows.flat(), `layer ${note.layer}: autograd's gradient`);
-      const arriving = steps[k].grad_out.rows[note.sample];
-      assertShown(shown.delta.slice(0, arriving.length).map(String), arriving.slice(0, shown.delta.length), `layer ${note.layer}: δ is the gradient arriving at z(l)`);
-      if (note.kind === 'hidden')
-        shown.delta.forEach((v, j) => {
-          const product = shown.back[j] * shown.fprime[j];
-          assert(Math.abs(product - v) <= 2e-3 * Math.abs(v) + 1e-12, `layer ${note.layer}: δ[${j}] = ${v} shown, W(l+1)ᵀδ(l+1) ⊙ f'(z) = ${product}`);
-        });
+      // The first sample, then the last one offered (chosen in the select as a user would, with a change event).
+      for (const sample of [0, note.samples.length - 1]) {
+        if (sample) await page.evaluate(`(() => { const s = document.getElementById('sample'); s.value = '${sample}'; s.dispatchEvent(new Event('change')); })()`);
+        const r = note.samples[sample];
+        const shown = await page.evaluate(`(() => {
+          const n = document.querySelector('[data-testid=note]');
+          const row = (id) => [...n.querySelectorAll('td[data-vec=' + id + ']')].map((td) => Number(td.textContent));
+          return { sample: Number(n.querySelector('[data-sample]').dataset.sample), formula: n.querySelector('[data-testid=formula]').textContent,
+                   delta: row('delta'), back: row('back'), fprime: row('fprime'), autograd: row('autograd') };
+        })()`);
+        const what = `layer ${note.layer}, sample ${sample}`;
+        assert.strictEqual(shown.sample, sample, `${what}: the sample shown`);
+        assert.strictEqual(shown.formula, note.formula, `${what}: the formula`);
+        assertShown(shown.delta.map(String), r.delta.rows.flat(), `${what}: δ`);
+        assertShown(shown.autograd.map(String), r.autograd.rows.flat(), `${what}: autograd's gradient`);
+        const arriving = steps[k].grad_out.rows[sample];
+        if (arriving)  // the step's preview holds the first 6 rows
+          assertShown(shown.delta.slice(0, arriving.length).map(String), arriving.slice(0, shown.delta.length), `${what}: δ is the gradient arriving at z(l)`);
+        if (note.kind === 'hidden')
+          shown.delta.forEach((v, j) => {
+            const product = shown.back[j] * shown.fprime[j];
+            assert(Math.abs(product - v) <= 2e-3 * Math.abs(v) + 1e-12, `${what}: δ[${j}] = ${v} shown, W(l+1)ᵀδ(l+1) ⊙ f'(z) = ${product}`);
+          });
+      }
+      await page.evaluate(`(() => { const s = document.getElementById('sample'); s.value = '0'; s.dispatchEvent(new Event('change')); })()`);
       if (k !== noted[noted.length - 1][0]) await page.press('Home');
     }  // the screenshot shows the first layer's boundary
 
