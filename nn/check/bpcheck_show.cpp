@@ -67,8 +67,12 @@ std::string row_label(const std::string& name, std::size_t r, const Grid& g) {
 
 void show_quantity(std::ostringstream& out, std::size_t layer, const QuantityCheck& q, const ShowOptions& o) {
     const Grid g = grid_of(q.shape);
-    const bool have_ref = q.reference.size() == q.autograd.size() && q.autograd.size() > 0;
-    const bool have_fd = q.fd.size() == q.autograd.size();
+    const std::size_t n = g.rows * g.cols;
+    const bool have_ref = q.reference.size() == n, have_fd = q.fd.size() == n;
+    if (q.autograd.size() != n || n == 0) {  // a check that keeps only the comparisons
+        out << "  " << quantity_symbol(q.name, layer) << "  " << shape_str(q.shape) << ": no values recorded by this check\n";
+        return;
+    }
     double largest = 0;
     for (const Array<double>* a : {&q.autograd, &q.reference, &q.fd})
         for (double v : *a)
@@ -79,7 +83,7 @@ void show_quantity(std::ostringstream& out, std::size_t layer, const QuantityChe
     const std::size_t rows = cut_rows ? o.preview_rows : g.rows, cols = cut_cols ? o.preview_cols : g.cols;
     std::size_t width = 6;  // the widest printed entry, so that the three lines' columns align
     for (const Array<double>* a : {&q.autograd, &q.reference, &q.fd})
-        for (std::size_t r = 0; r < rows && a->size() == q.autograd.size(); ++r)
+        for (std::size_t r = 0; r < rows && a->size() == n; ++r)
             for (std::size_t c = 0; c < cols; ++c) width = std::max(width, number(format.c_str(), a->flat(r * g.cols + c)).size());
     width += 2;
     std::size_t label_width = 0;
@@ -105,7 +109,7 @@ void show_quantity(std::ostringstream& out, std::size_t layer, const QuantityChe
                 << std::string(10 - std::string(who).size(), ' ');
             const bool present = values == &q.autograd || (values == &q.reference ? have_ref : have_fd);
             if (!present) {
-                out << "  (not run)\n";
+                out << "  (none)\n";
                 continue;
             }
             for (std::size_t c = 0; c < cols; ++c) out << pad_left(number(format.c_str(), values->flat(r * g.cols + c)), width);

@@ -165,5 +165,29 @@ TEST(ShowGradients, PreviewsLargeQuantitiesAndMarksMissingFiniteDifferences) {
     EXPECT_NE(text.substr(fd_line, text.find('\n', fd_line) - fd_line).find(" -"), std::string::npos);
 }
 
+// A check that keeps only comparisons (no arrays), or ran no reference, is said so, never printed from missing memory.
+TEST(ShowGradients, SaysWhatACheckDidNotRecord) {
+    BpcheckReport r;
+    LayerCheck layer;
+    layer.layer = 1;
+    layer.activation = "relu";
+    QuantityCheck bare;
+    bare.name = "W";
+    bare.shape = {2, 3};
+    QuantityCheck no_reference = bare;
+    no_reference.name = "b";
+    no_reference.shape = {2};
+    no_reference.autograd = Array<double>({0.25, -0.5});
+    no_reference.fd = Array<double>({0.25, -0.5});
+    no_reference.fd_count = 2;
+    layer.quantities = {bare, no_reference};
+    r.layers.push_back(layer);
+    const std::string text = show_gradients(r);
+    EXPECT_NE(text.find("ΔW(1)  [2, 3]: no values recorded by this check"), std::string::npos) << text;
+    EXPECT_NE(text.find("reference   (none)"), std::string::npos) << text;
+    EXPECT_NE(text.find("autograd     0.2500  -0.5000"), std::string::npos) << text;
+    EXPECT_NE(text.find("norm ‖·‖: autograd 0.559017  reference -  fd 0.559017\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace dg::nn
