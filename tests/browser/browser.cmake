@@ -16,6 +16,12 @@ if(TARGET train)
     COMMAND sh -c "set -e; rm -rf \"$1\"; \"$0\" --limit 500 --epochs 3 --spec 784-16-10:relu --stop-after 1 --out \"$1\" > /dev/null; grep -q '\"finished\":false' \"$1/report.html\"; grep -q '\"epochs_planned\":3' \"$1/report.html\"; test $(grep -o '\"train_loss\":' \"$1/report.html\" | wc -l) -eq 1; ! ls -a \"$1\" | grep -q 'report.html.'; \"$0\" --resume \"$1/checkpoint.safetensors\" > /dev/null; grep -q '\"finished\":true' \"$1/report.html\"; test $(grep -o '\"train_loss\":' \"$1/report.html\" | wc -l) -eq 3"
             $<TARGET_FILE:train> ${browser_dir}/report_after_each_epoch)
   set_tests_properties(examples.train.report_after_each_epoch PROPERTIES LABELS examples TIMEOUT 120)
+  # Text from the command line cannot end the page's data early: an --out folder named "</script>" appears in the
+  # inline JSON only escaped, so the page holds exactly its three closing script tags.
+  add_test(NAME examples.train.report_escapes_text
+    COMMAND sh -c "set -e; rm -rf \"$1\"; mkdir -p \"$1\"; \"$0\" --limit 200 --epochs 1 --spec 784-8-10:relu --out \"$1/</script>\" > /dev/null; test $(grep -o '</script>' \"$1/</script>/report.html\" | wc -l) -eq 3; grep -q 'u003c/script>' \"$1/</script>/report.html\""
+            $<TARGET_FILE:train> ${browser_dir}/report_escapes_text)
+  set_tests_properties(examples.train.report_escapes_text PROPERTIES LABELS examples TIMEOUT 120)
 endif()
 
 if(TARGET bpcheck)
