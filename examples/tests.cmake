@@ -230,7 +230,13 @@ if(TARGET bpcheck)
     "nll|: the delta reference has no formula for nll|--loss nll"
     "unknown_loss|--loss must be one of cross-entropy (or softmax-ce, softmax-cross-entropy)|--loss hinge"
     "against_and_spec|so --spec cannot be given with it|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors --spec 2-3-1:tanh"
-    "softmax_one_output|--loss cross-entropy needs at least 2 outputs: the softmax of a single output is always 1|--spec 2-3-1:tanh --loss softmax-ce")
+    "softmax_one_output|--loss cross-entropy needs at least 2 outputs: the softmax of a single output is always 1|--spec 2-3-1:tanh --loss softmax-ce"
+    "show_json|--show prints the gradients as text|--show --json"
+    "against_show|so --show cannot be given with it (it takes --rtol and --json)|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors --show"
+    "grade_missing|holds no problem.txt: is it a folder bpcheck --exercise wrote?|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise"
+    "grade_spec|--grade grades the folder's answers against the folder's own problem, so --spec cannot be given with it|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-2:tanh"
+    "exercise_json|--exercise writes a problem, so --json cannot be given with it (it takes --spec, --loss, --batch and --seed)|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --json"
+    "exercise_one_output|--loss softmax-ce needs at least 2 outputs|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-1:tanh --loss softmax-ce")
   foreach(run ${bpcheck_bad_runs})
     string(REPLACE "|" ";" parts "${run}")
     list(GET parts 0 name)
@@ -243,6 +249,17 @@ if(TARGET bpcheck)
     set_tests_properties(tools.bpcheck.${name} PROPERTIES LABELS tools TIMEOUT 60 ENVIRONMENT
       "BPCHECK_ERR=${CMAKE_CURRENT_BINARY_DIR}/bpcheck_${name}.err;BPCHECK_FRAGMENT=${fragment}")
   endforeach()
+  # --show: the gradients, their convention, then the table; --json: every value, sides named (no "a"/"b" keys).
+  add_test(NAME tools.bpcheck.show COMMAND sh -c "\"$0\" --spec 3-4-2:tanh --loss softmax-ce --batch 2 --show > \"$1\" && grep -q 'A sample.s ŷ − y worked by hand is 2 × its row of δ(2)' \"$1\" && grep -q '^  δ(1)  \\[2, 4\\]: a row per sample' \"$1\" && grep -q '^              fd  ' \"$1\" && grep -q '^2     identity    delta' \"$1\" && tail -n 1 \"$1\" | grep -q '^PASS: '"
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_show.txt)
+  add_test(NAME tools.bpcheck.json_values COMMAND sh -c "\"$0\" --spec 3-4-2:relu --loss mse --batch 2 --fd-max 3 --json > \"$1\" && grep -q '\"finite_differences\": \\[' \"$1\" && grep -q 'null' \"$1\" && grep -q '\"symbol\": \"ΔW(1)\"' \"$1\" && ! grep -q '\"a\": ' \"$1\" && ! grep -q 'fd_model' \"$1\""
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_values.json)
+  set_tests_properties(tools.bpcheck.show tools.bpcheck.json_values PROPERTIES LABELS tools TIMEOUT 60)
+  # --exercise then --grade: the untouched template is graded wrong (exit 1) as not answered yet; a second
+  # --exercise into the same folder is refused (exit 2) and keeps its answers. Grading answers: tests/check/exercise_test.
+  add_test(NAME tools.bpcheck.exercise COMMAND sh -c "rm -rf \"$1\" && \"$0\" --exercise \"$1\" --seed 3 | grep -q 'then run: bpcheck --grade' && test -f \"$1/answer/dW1.csv\" && grep -q 'seed: 3' \"$1/problem.txt\" && { \"$0\" --grade \"$1\" > \"$1.txt\"; test $? -eq 1; } && grep -q 'not answered yet' \"$1.txt\" && tail -n 1 \"$1.txt\" | grep -q '^FAIL: 0 of 6 quantities right' && { \"$0\" --exercise \"$1\" 2> \"$1.err\"; test $? -eq 2; } && grep -q 'already holds a problem' \"$1.err\""
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_exercise)
+  set_tests_properties(tools.bpcheck.exercise PROPERTIES LABELS tools TIMEOUT 60)
   # Golden fixture: --save writes it, --against recomputes and compares (fixtures order the two).
   set(bpcheck_golden ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_golden.safetensors)
   add_test(NAME tools.bpcheck.save
