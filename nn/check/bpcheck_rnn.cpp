@@ -4,6 +4,7 @@
 #include "nn/check/bpcheck_rnn.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/array/errors.hpp"
 #include "autograd/engine.hpp"
@@ -315,6 +316,10 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
         q.fd_count = chosen.size();
         q.autograd_vs_fd = compare_arrays(a, fd, options.tolerances.numeric, &compared);
         if (theirs) q.reference_vs_fd = compare_arrays(b, fd, options.tolerances.numeric, &compared);
+        q.autograd = a;
+        if (theirs) q.reference = b;
+        q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
+        for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
         report.layers[layer].quantities.push_back(std::move(q));
     };
 

@@ -30,6 +30,10 @@ void expect_all_compared(const BpcheckReport& r) {
             EXPECT_GT(q.autograd_vs_fd.compared + q.flagged.size(), 0u) << layer.layer << " " << q.name;
             if (r.reference_run) EXPECT_EQ(q.autograd_vs_reference.compared, q.fd_count) << layer.layer << " " << q.name;
             else EXPECT_EQ(q.autograd_vs_reference.compared, 0u);
+            // The values themselves, for --show and --json: the reference's only when it ran.
+            EXPECT_EQ(shape_of(q.autograd), q.shape);
+            EXPECT_EQ(shape_of(q.fd), q.shape);
+            if (r.reference_run) EXPECT_EQ(shape_of(q.reference), q.shape);
         }
 }
 
