@@ -154,9 +154,10 @@ std::string BpcheckReport::table(bool header) const {
     out << "abs/rel: the largest |x − y| over the quantity, and it divided by the quantity's largest |value|; an entry\n"
            "  passes when abs ≤ atol or rel ≤ rtol (rtol autograd-ref "
         << fmt("%g", tolerances.analytic.rtol) << ", with fd " << fmt("%g", tolerances.numeric.rtol)
-        << "). fd: central finite differences of the loss on a forward pass of their\n"
-           "  own in long double (its loss is the fd value above); column fd: entries differentiated, kinks: those left\n"
-           "  out because their stencil crossed a kink; \"-\": nothing compared.\n";
+        << ").\n"
+           "fd: central finite differences of the loss on a forward pass of their own in long double (its loss is the\n"
+           "  fd value above); column fd: entries differentiated, kinks: those left out because their stencil crossed a\n"
+           "  kink; \"-\": nothing compared.\n";
     out << (ok() ? "PASS" : "FAIL") << ": " << layers.size() << " layers, " << fd_count()
         << " finite-difference coordinates, " << flagged_count() << " flagged at kinks\n";
     return out.str();
