@@ -59,7 +59,7 @@ std::vector<std::string> param_labels(CnnLayerKind k, std::size_t count) {
 }
 
 template <class T>
-Array<double> as_double(const Array<T>& a) {
+Array<double> to_doubles(const Array<T>& a) {
     return xt::cast<double>(a);
 }
 
@@ -138,7 +138,7 @@ struct FdNet {
 
 /// (8(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h for each chosen entry of a parameter of layer k (param ≥ 0) or of z(k)
 /// (param < 0), flagged instead when the kink pattern of the stencil differs from the unperturbed one.
-void finite_differences(FdNet& d, std::size_t k, int param, double step, const std::vector<std::size_t>& chosen,
+void cnn_finite_differences(FdNet& d, std::size_t k, int param, double step, const std::vector<std::size_t>& chosen,
                         Array<double>& fd, std::vector<std::size_t>& compared, std::vector<std::size_t>& flagged) {
     NoGradGuard no_grad;
     Tensor<double> target = param >= 0 ? d.net->layers()[k].module->parameters()[param] : d.z[k];
@@ -291,13 +291,13 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
 
     FdNet d;
     d.net = double_copy(cnn);
-    d.Y = as_double(Y);
+    d.Y = to_doubles(Y);
     d.loss = loss;
     {
         NoGradGuard no_grad;
         const std::vector<Array<double>> buffers = buffer_values(*d.net);
         d.net->record_preactivations(true);
-        d.X = Tensor<double>(as_double(X));
+        d.X = Tensor<double>(to_doubles(X));
         if (d.X.shape().size() == 2)
             d.X = reshape(d.X, {X.shape()[0], cnn.spec().channels, cnn.spec().height, cnn.spec().width});
         (*d.net)(d.X);
@@ -345,7 +345,7 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
             QuantityCheck check;
             check.name = is_delta ? "delta" : labels[q];
             check.shape = shape_of(mine);
-            const Array<double> mine_d = as_double(mine);
+            const Array<double> mine_d = to_doubles(mine);
             Array<double> theirs_d;
             if (gap.empty()) {
                 const auto& r = ref.layers[k];
@@ -353,16 +353,20 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
                 if (shape_of(theirs) != check.shape)
                     throw ShapeError("bpcheck: layer " + std::to_string(k + 1) + " " + check.name + ": autograd " +
                                      shape_str(check.shape) + ", reference " + shape_str(shape_of(theirs)));
-                theirs_d = as_double(theirs);
+                theirs_d = to_doubles(theirs);
                 check.autograd_vs_reference = compare_arrays(mine_d, theirs_d, options.tolerances.analytic);
             }
             Array<double> fd;
             std::vector<std::size_t> compared;
             const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
-            finite_differences(d, k, is_delta ? -1 : q, options.eps, chosen, fd, compared, check.flagged);
+            cnn_finite_differences(d, k, is_delta ? -1 : q, options.eps, chosen, fd, compared, check.flagged);
             check.fd_count = chosen.size();
             check.autograd_vs_fd = compare_arrays(mine_d, fd, options.tolerances.numeric, &compared);
             if (gap.empty()) check.reference_vs_fd = compare_arrays(theirs_d, fd, options.tolerances.numeric, &compared);
+            check.autograd = mine_d;
+            check.reference = theirs_d;  // empty when the reference was not run
+            check.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
+            for (std::size_t i : compared) check.fd.flat(i) = fd.flat(i);
             layer.quantities.push_back(std::move(check));
         }
         report.layers.push_back(std::move(layer));
@@ -383,27 +387,10 @@ CheckBatch<T> make_check_batch(const CnnSpec& spec, Loss loss, std::size_t batch
 
 namespace {
 
-template <class T>
-const char* dtype_tag() {
-    return std::is_same_v<T, double> ? "F64" : "F32";
-}
+using fixture::dtype_tag;
+using fixture::meta;
 
-std::string z_name(std::size_t l) { return "z" + std::to_string(l); }
-
-const std::string& meta(const SafetensorsFile& file, const std::string& key) {
-    const auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw IoError(file.path + ": not a bpcheck fixture: the metadata lacks \"" + key + "\"");
-    return it->second;
-}
-
-template <class T>
-const Array<T>& stored(const SafetensorsFile& file, const std::string& name, const Shape& shape) {
-    const Array<T>& a = file.get<T>(name);
-    if (shape_of(a) != shape)
-        throw IoError(file.path + ": tensor \"" + name + "\" is " + shape_str(shape_of(a)) + ", expected " +
-                      shape_str(shape));
-    return a;
-}
+std::string delta_tensor_name(std::size_t l) { return "z" + std::to_string(l); }
 
 template <class T>
 FixtureReport check_cnn_typed(const SafetensorsFile& file, const Tolerance* tolerance) {
@@ -414,14 +401,14 @@ FixtureReport check_cnn_typed(const SafetensorsFile& file, const Tolerance* tole
     Cnn<T> cnn(meta(file, "spec"), unused);
     {
         NoGradGuard no_grad;
-        for (auto& [name, p] : cnn.named_parameters()) p.mutable_value() = stored<T>(file, name, p.shape());
+        for (auto& [name, p] : cnn.named_parameters()) p.mutable_value() = fixture::tensor<T>(file, name, p.shape());
     }
     const Shape image = cnn.spec().input_shape();
     const Array<T>& X = file.get<T>("input");
     if (X.dimension() != 4 || !std::equal(image.begin(), image.end(), X.shape().begin() + 1))
         throw IoError(file.path + ": input is " + shape_str(shape_of(X)) + ", expected [m, " +
                       shape_str(image).substr(1));
-    const Array<T>& Y = stored<T>(file, "target", {X.shape()[0], cnn.spec().output_features()});
+    const Array<T>& Y = fixture::tensor<T>(file, "target", {X.shape()[0], cnn.spec().output_features()});
 
     FixtureReport report;
     report.path = file.path;
@@ -432,7 +419,7 @@ FixtureReport check_cnn_typed(const SafetensorsFile& file, const Tolerance* tole
     report.tolerance = tolerance ? *tolerance : BpcheckTolerances::defaults<T>().analytic;
     const CnnGradients<T> g = autograd_gradients(cnn, X, Y, loss);
     auto add = [&](std::size_t layer, const std::string& name, const Array<T>& computed) {
-        const Array<T>& s = stored<T>(file, name, shape_of(computed));
+        const Array<T>& s = fixture::tensor<T>(file, name, shape_of(computed));
         report.rows.push_back({layer, name, shape_of(computed),
                                compare_arrays(xt::cast<double>(computed), xt::cast<double>(s), report.tolerance)});
     };
@@ -443,7 +430,7 @@ FixtureReport check_cnn_typed(const SafetensorsFile& file, const Tolerance* tole
     std::size_t p = 0;
     for (std::size_t l = 1; l <= cnn.num_layers(); ++l) {
         for (const Array<T>& grad : g.params[l - 1]) add(l, "grad." + named[p++].first, grad);
-        add(l, "grad." + z_name(l), g.delta[l - 1]);
+        add(l, "grad." + delta_tensor_name(l), g.delta[l - 1]);
     }
     return report;
 }
@@ -465,10 +452,10 @@ void save_bpcheck_fixture(const std::string& path, Cnn<T>& cnn, const Array<T>& 
     std::size_t p = 0;
     for (std::size_t l = 1; l <= cnn.num_layers(); ++l) {
         for (const Array<T>& grad : g.params[l - 1]) tensors.push_back({"grad." + named[p++].first, grad});
-        tensors.push_back({"grad." + z_name(l), g.delta[l - 1]});
+        tensors.push_back({"grad." + delta_tensor_name(l), g.delta[l - 1]});
     }
     save_safetensors(path, tensors,
-                     {{"format", "deltagrad.bpcheck/1"}, {"spec", s.str()}, {"loss", reference::loss_name(loss)},
+                     {{"format", fixture::format_tag}, {"spec", s.str()}, {"loss", reference::loss_name(loss)},
                       {"lambda", "0"}, {"dtype", dtype_tag<T>()}, {"batch", std::to_string(X.shape()[0])}});
 }
 

@@ -21,14 +21,14 @@ using detail::all_digits;
 using detail::split;
 using detail::trim;
 
-constexpr const char* grammar_hint =
+constexpr const char* cnn_grammar_hint =
     "expected an image CxHxW such as 1x28x28, then tokens such as c32k3p1 (conv), m2 / a2 (max / average pool), bn, "
     "ln, flat, 128 (dense), relu (the activation of the layer before it); grammar in nn/layers/cnn.hpp";
 
 constexpr std::size_t max_digits = 6;
 
-[[noreturn]] void fail(std::string_view spec, const std::string& problem) {
-    throw ValueError("CNN spec \"" + std::string(spec) + "\": " + problem + "; " + grammar_hint);
+[[noreturn]] void spec_error(std::string_view spec, const std::string& problem) {
+    throw ValueError("CNN spec \"" + std::string(spec) + "\": " + problem + "; " + cnn_grammar_hint);
 }
 
 std::string dims_str(const Shape& s) {
@@ -102,19 +102,19 @@ bool is_cnn_spec(std::string_view spec) {
 }
 
 CnnSpec parse_cnn_spec(std::string_view spec) {
-    if (trim(spec).empty()) fail(spec, "the spec is empty");
+    if (trim(spec).empty()) spec_error(spec, "the spec is empty");
     const std::vector<std::string_view> tokens = split(spec, '-', true);
     CnnSpec out;
 
     // The image C x H x W.
     const std::vector<std::string_view> dims = split(trim(tokens[0]), 'x');
     if (dims.size() != 3)
-        fail(spec, "it starts with \"" + std::string(trim(tokens[0])) + "\"; expected the image as CxHxW, e.g. 1x28x28");
+        spec_error(spec, "it starts with \"" + std::string(trim(tokens[0])) + "\"; expected the image as CxHxW, e.g. 1x28x28");
     std::size_t image[3];
     for (std::size_t i = 0; i < 3; ++i) {
         const std::string_view d = trim(dims[i]);
         if (!all_digits(d) || d.size() > max_digits || std::stoul(std::string(d)) == 0)
-            fail(spec, "the image \"" + std::string(trim(tokens[0])) + "\" has extent \"" + std::string(d) +
+            spec_error(spec, "the image \"" + std::string(trim(tokens[0])) + "\" has extent \"" + std::string(d) +
                            "\"; expected positive integers of at most " + std::to_string(max_digits) + " digits");
         image[i] = std::stoul(std::string(d));
     }
@@ -128,31 +128,31 @@ CnnSpec parse_cnn_spec(std::string_view spec) {
         const std::string_view token = trim(tokens[t]);
         const std::string where = "token " + std::to_string(t + 1) + " \"" + std::string(token) + "\"";
         const std::string layer_where = where + " (layer " + std::to_string(out.layers.size() + 1) + ")";
-        if (token.empty()) fail(spec, "token " + std::to_string(t + 1) + " is empty (two '-' in a row, or one at an end)");
+        if (token.empty()) spec_error(spec, "token " + std::to_string(t + 1) + " is empty (two '-' in a row, or one at an end)");
 
         CnnLayerSpec l;
         std::vector<std::pair<char, std::size_t>> keyed;
         std::string problem;
         if (all_digits(token)) {  // a dense layer
-            if (token.size() > max_digits) fail(spec, where + ": more than " + std::to_string(max_digits) + " digits");
+            if (token.size() > max_digits) spec_error(spec, where + ": more than " + std::to_string(max_digits) + " digits");
             l.kind = CnnLayerKind::dense;
             l.size = std::stoul(std::string(token));
-            if (l.size == 0) fail(spec, layer_where + ": a dense layer needs at least one unit");
+            if (l.size == 0) spec_error(spec, layer_where + ": a dense layer needs at least one unit");
             if (!flat)
-                fail(spec, layer_where + ": a dense layer needs 'flat' before it (its input is the image " +
+                spec_error(spec, layer_where + ": a dense layer needs 'flat' before it (its input is the image " +
                                dims_str(shape) + ")");
             l.output = {l.size};
         } else if (token == "bn" || token == "ln") {
             l.kind = token == "bn" ? CnnLayerKind::batch_norm : CnnLayerKind::layer_norm;
             l.output = shape;
         } else if (token == "flat") {
-            if (flat) fail(spec, layer_where + ": 'flat' is given twice");
+            if (flat) spec_error(spec, layer_where + ": 'flat' is given twice");
             l.kind = CnnLayerKind::flatten;
             flat = true;
             l.output = {shape[0] * shape[1] * shape[2]};
         } else if (keyed_numbers(token, keyed, problem) &&
                    (keyed[0].first == 'c' || keyed[0].first == 'm' || keyed[0].first == 'a')) {
-            if (!problem.empty()) fail(spec, where + ": " + problem);
+            if (!problem.empty()) spec_error(spec, where + ": " + problem);
             const char head = keyed[0].first;
             const bool conv = head == 'c';
             l.kind = conv ? CnnLayerKind::conv : head == 'm' ? CnnLayerKind::max_pool : CnnLayerKind::avg_pool;
@@ -161,14 +161,14 @@ CnnSpec parse_cnn_spec(std::string_view spec) {
             for (std::size_t i = 1; i < keyed.size(); ++i) {
                 const auto [key, value] = keyed[i];
                 if (allowed.find(key) == std::string::npos)
-                    fail(spec, where + ": unknown option '" + std::string(1, key) + "'; expected " +
+                    spec_error(spec, where + ": unknown option '" + std::string(1, key) + "'; expected " +
                                    (conv ? "c<channels>k<kernel> then s<stride> p<padding> d<dilation> g<groups>"
                                          : std::string(1, head) + "<kernel> then s<stride> p<padding>"));
                 if (seen.find(key) != std::string::npos)
-                    fail(spec, where + ": option '" + std::string(1, key) + "' is given twice");
+                    spec_error(spec, where + ": option '" + std::string(1, key) + "' is given twice");
                 seen += key;
                 if (value == 0 && key != 'p')
-                    fail(spec, where + ": '" + std::string(1, key) + "' is 0; expected at least 1");
+                    spec_error(spec, where + ": '" + std::string(1, key) + "' is 0; expected at least 1");
                 switch (key) {
                     case 'k': l.kernel = value; break;
                     case 's': l.stride = value; break;
@@ -179,27 +179,27 @@ CnnSpec parse_cnn_spec(std::string_view spec) {
             }
             if (conv) {
                 l.size = keyed[0].second;
-                if (l.size == 0) fail(spec, layer_where + ": a convolution needs at least one output channel");
-                if (l.kernel == 0) fail(spec, where + ": a convolution needs its kernel, e.g. c" + std::to_string(l.size) + "k3");
+                if (l.size == 0) spec_error(spec, layer_where + ": a convolution needs at least one output channel");
+                if (l.kernel == 0) spec_error(spec, where + ": a convolution needs its kernel, e.g. c" + std::to_string(l.size) + "k3");
             } else {
                 l.kernel = keyed[0].second;
-                if (l.kernel == 0) fail(spec, where + ": the window must be at least 1");
+                if (l.kernel == 0) spec_error(spec, where + ": the window must be at least 1");
                 if (seen.find('s') == std::string::npos) l.stride = l.kernel;
                 if (l.padding > l.kernel / 2)
-                    fail(spec, layer_where + ": padding " + std::to_string(l.padding) + " is more than half the window " +
+                    spec_error(spec, layer_where + ": padding " + std::to_string(l.padding) + " is more than half the window " +
                                    std::to_string(l.kernel));
             }
             if (flat)
-                fail(spec, layer_where + ": " + (conv ? "a convolution" : "pooling") +
+                spec_error(spec, layer_where + ": " + (conv ? "a convolution" : "pooling") +
                                " after 'flat'; expected the image layers before 'flat'");
             if (conv && (shape[0] % l.groups || l.size % l.groups))
-                fail(spec, layer_where + ": groups " + std::to_string(l.groups) + " must divide the input channels (" +
+                spec_error(spec, layer_where + ": groups " + std::to_string(l.groups) + " must divide the input channels (" +
                                std::to_string(shape[0]) + ") and the output channels (" + std::to_string(l.size) + ")");
             const std::size_t span = l.dilation * (l.kernel - 1) + 1;
             const std::size_t h = shape[1] + 2 * l.padding, w = shape[2] + 2 * l.padding;
             if (h < span || w < span) {
                 const std::size_t need = span > 2 * l.padding ? span - 2 * l.padding : 1;
-                fail(spec, layer_where + ": its " + std::to_string(span) + "×" + std::to_string(span) +
+                spec_error(spec, layer_where + ": its " + std::to_string(span) + "×" + std::to_string(span) +
                                " window does not fit its input " + dims_str(shape) +
                                (l.padding ? " padded by " + std::to_string(l.padding) : std::string()) +
                                "; expected an input of at least " + std::to_string(need) + "×" + std::to_string(need) +
@@ -208,14 +208,14 @@ CnnSpec parse_cnn_spec(std::string_view spec) {
             l.output = {conv ? l.size : shape[0], (h - span) / l.stride + 1, (w - span) / l.stride + 1};
         } else {  // an activation of the layer before it
             if (out.layers.empty())
-                fail(spec, where + ": an activation needs a layer before it (the image comes first)");
+                spec_error(spec, where + ": an activation needs a layer before it (the image comes first)");
             if (out.layers.back().activation)
-                fail(spec, where + ": layer " + std::to_string(out.layers.size()) + " already has the activation " +
+                spec_error(spec, where + ": layer " + std::to_string(out.layers.size()) + " already has the activation " +
                                out.layers.back().activation->str() + " (at most one per layer)");
             try {
                 out.layers.back().activation = parse_activation(token, registered_activations());
             } catch (const ValueError& e) {
-                fail(spec, where + ": not a layer (c<n>k<k>, m<k>, a<k>, bn, ln, flat, a number) and not an activation: " +
+                spec_error(spec, where + ": not a layer (c<n>k<k>, m<k>, a<k>, bn, ln, flat, a number) and not an activation: " +
                                e.what());
             }
             continue;
@@ -223,15 +223,15 @@ CnnSpec parse_cnn_spec(std::string_view spec) {
         shape = l.output;
         out.layers.push_back(std::move(l));
     }
-    if (out.layers.empty()) fail(spec, "it has no layers after the image");
-    if (!flat) fail(spec, "it ends in images " + dims_str(shape) + "; expected features at the end: add 'flat' (and dense layers)");
+    if (out.layers.empty()) spec_error(spec, "it has no layers after the image");
+    if (!flat) spec_error(spec, "it ends in images " + dims_str(shape) + "; expected features at the end: add 'flat' (and dense layers)");
     for (std::size_t l = 0; l + 1 < out.layers.size(); ++l)
         if (out.layers[l].activation && !out.layers[l].activation->elementwise())
-            fail(spec, out.layers[l].activation->name() + " on layer " + std::to_string(l + 1) +
+            spec_error(spec, out.layers[l].activation->name() + " on layer " + std::to_string(l + 1) +
                            " (softmax and log_softmax are for the last layer only)");
     if (out.layers.back().activation && !out.layers.back().activation->elementwise() &&
         out.layers.back().output.size() != 1)
-        fail(spec, "softmax needs features at the end");
+        spec_error(spec, "softmax needs features at the end");
     return out;
 }
 
