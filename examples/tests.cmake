@@ -152,7 +152,7 @@ endif()
 
 # ---- the notes' worked examples: each runs with --smoke (reduced size) and checks its key result ----
 foreach(example gates perceptron linear_regression logistic_regression xor_mlp diamond curve_fit
-                universal_approximation vanishing_gradients language_model)
+                universal_approximation vanishing_gradients language_model recurrent)
   if(TARGET ${example})
     add_test(NAME examples.${example}.smoke
       COMMAND ${example} --smoke --out ${CMAKE_BINARY_DIR}/smoke/${example})
@@ -268,6 +268,38 @@ if(TARGET bpcheck)
   set_tests_properties(tools.bpcheck.save PROPERTIES LABELS tools TIMEOUT 60 FIXTURES_SETUP bpcheck_golden)
   set_tests_properties(tools.bpcheck.against PROPERTIES LABELS tools TIMEOUT 60 FIXTURES_REQUIRED bpcheck_golden
     PASS_REGULAR_EXPRESSION "PASS: 10 tensors compared")
+endif()
+
+# ---- bpcheck on recurrent specs (issue 19): three ways for the Elman network and the LSTM, two for the GRU; δ per step
+if(TARGET bpcheck)
+  set(bpcheck_recurrent_runs
+    "rnn_tanh|--spec 3-6-6-3:rnn:T4 --batch 3 --seed 1|delta t4"
+    "rnn_relu_last|--spec 2-6-3:rnn-relu:T5:last --loss mse-half --batch 3 --seed 2|delta t5"
+    "lstm_embedding|--spec emb6x3-5-6:lstm:T4 --batch 2 --seed 3|delta t4"
+    "lstm_float|--spec 3-6-3:lstm:T3 --batch 3 --dtype float|delta t3"
+    "gru|--spec 3-5-2:gru:T4 --batch 2|the BPTT reference has no GRU")
+  foreach(run ${bpcheck_recurrent_runs})
+    string(REPLACE "|" ";" parts "${run}")
+    list(GET parts 0 name)
+    list(GET parts 1 command_line)
+    list(GET parts 2 fragment)
+    separate_arguments(args UNIX_COMMAND "${command_line}")
+    add_test(NAME tools.bpcheck.recurrent_${name} COMMAND bpcheck ${args})
+    set_tests_properties(tools.bpcheck.recurrent_${name} PROPERTIES LABELS "tools;recurrence" TIMEOUT 60
+      PASS_REGULAR_EXPRESSION "${fragment}.*PASS: ")
+  endforeach()
+  add_test(NAME tools.bpcheck.recurrent_l2 COMMAND sh -c "\"$0\" --spec 3-4-2:lstm --l2 0.1 2>&1; test $? -eq 2"
+    $<TARGET_FILE:bpcheck>)
+  set_tests_properties(tools.bpcheck.recurrent_l2 PROPERTIES LABELS "tools;recurrence" TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "bpcheck: error: --l2 is for MLP specs")
+  set(bpcheck_rnn_golden ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_rnn_golden.safetensors)
+  add_test(NAME tools.bpcheck.recurrent_save
+    COMMAND bpcheck --spec emb5x3-4-4-5:gru:T3 --batch 2 --seed 4 --json --save ${bpcheck_rnn_golden})
+  add_test(NAME tools.bpcheck.recurrent_against COMMAND bpcheck --against ${bpcheck_rnn_golden})
+  set_tests_properties(tools.bpcheck.recurrent_save PROPERTIES LABELS "tools;recurrence" TIMEOUT 60
+    FIXTURES_SETUP bpcheck_rnn_golden PASS_REGULAR_EXPRESSION "\"name\": \"delta t3\"")
+  set_tests_properties(tools.bpcheck.recurrent_against PROPERTIES LABELS "tools;recurrence" TIMEOUT 60
+    FIXTURES_REQUIRED bpcheck_rnn_golden PASS_REGULAR_EXPRESSION "grad.delta2.*PASS: 15 tensors compared")
 endif()
 
 # ---- teaching tools (issue 4): hand-derived δs == autograd; scalar-tensor MLP == matrix MLP ----
