@@ -5,10 +5,15 @@
 //   bpcheck --spec 3-8-4:lstm:T5 --loss softmax-ce --batch 3   (a recurrent spec: δ per layer and time step)
 //   bpcheck --spec 1x6x6-c2k3p1-relu-m2-flat-3 --batch 3        (a CNN spec: against the conv delta reference)
 //   bpcheck ... --html explorer.html           (the backprop explorer: examples/common/explorer.hpp)
+//   bpcheck ... --show                         (the gradients themselves: nn/check/bpcheck_show.hpp)
+//   bpcheck --exercise DIR [--spec --loss --batch --seed]      bpcheck --grade DIR   (nn/check/exercise.hpp)
 // Exit status: 0 agreement, 1 disagreement, 2 bad usage or a file that cannot be read.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -18,6 +23,8 @@
 #include "nn/check/bpcheck_cnn.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
 #include "nn/check/bpcheck_rnn.hpp"
+#include "nn/check/bpcheck_show.hpp"
+#include "nn/check/exercise.hpp"
 #include "common/cli.hpp"
 #include "common/explorer.hpp"
 #include "nn/reference/delta_loss.hpp"
@@ -46,11 +53,25 @@ struct Args {
     bool json = false;
     std::string save, against;
     std::string html;  // --html: the backprop explorer page (examples/common/explorer.hpp)
+    bool show = false;
+    std::string exercise, grade;  // folders
 };
 
-json to_json(const Comparison& c, const dg::Shape& shape) {
-    return {{"compared", c.compared}, {"max_abs", c.max_abs},    {"max_rel", c.max_rel},
-            {"worst", dg::nn::index_str(shape, c.worst)}, {"a", c.a}, {"b", c.b}, {"ok", c.ok}};
+// One comparison; the worst element's two values under the names of the two sides compared.
+json to_json(const Comparison& c, const dg::Shape& shape, const char* first, const char* second) {
+    return {{"compared", c.compared}, {"max_abs", c.max_abs}, {"max_rel", c.max_rel}, {"ok", c.ok},
+            {"worst", {{"index", dg::nn::index_str(shape, c.worst)}, {first, c.a}, {second, c.b}}}};
+}
+
+// An array as nested JSON lists of its shape; NaN (no value) as null.
+json nested(const dg::Array<double>& a, std::size_t axis = 0, std::size_t offset = 0) {
+    if (a.size() == 0) return nullptr;
+    if (axis == a.dimension()) return std::isnan(a.flat(offset)) ? json(nullptr) : json(a.flat(offset));
+    std::size_t stride = 1;
+    for (std::size_t d = axis + 1; d < a.dimension(); ++d) stride *= a.shape()[d];
+    json out = json::array();
+    for (std::size_t i = 0; i < a.shape()[axis]; ++i) out.push_back(nested(a, axis + 1, offset + i * stride));
+    return out;
 }
 
 json to_json(const BpcheckReport& r) {
@@ -59,10 +80,15 @@ json to_json(const BpcheckReport& r) {
         json qs = json::array();
         for (const auto& q : l.quantities)
             qs.push_back({{"name", q.name},
+                          {"symbol", dg::nn::quantity_symbol(q.name, l.layer)},
                           {"shape", q.shape},
-                          {"autograd_vs_reference", to_json(q.autograd_vs_reference, q.shape)},
-                          {"autograd_vs_fd", to_json(q.autograd_vs_fd, q.shape)},
-                          {"reference_vs_fd", to_json(q.reference_vs_fd, q.shape)},
+                          {"values",
+                           {{"autograd", nested(q.autograd)},
+                            {"reference", nested(q.reference)},
+                            {"finite_differences", nested(q.fd)}}},
+                          {"autograd_vs_reference", to_json(q.autograd_vs_reference, q.shape, "autograd", "reference")},
+                          {"autograd_vs_fd", to_json(q.autograd_vs_fd, q.shape, "autograd", "finite_differences")},
+                          {"reference_vs_fd", to_json(q.reference_vs_fd, q.shape, "reference", "finite_differences")},
                           {"fd_count", q.fd_count},
                           {"flagged", q.flagged},
                           {"ok", q.ok()}});
@@ -73,7 +99,9 @@ json to_json(const BpcheckReport& r) {
             {"dtype", r.dtype},
             {"lambda", r.lambda},
             {"batch", r.batch},
-            {"loss_value", {{"autograd", r.loss_autograd}, {"reference", r.loss_reference}, {"fd_model", r.loss_fd}}},
+            {"convention", r.convention},
+            {"loss_value",
+             {{"autograd", r.loss_autograd}, {"reference", r.loss_reference}, {"finite_differences", r.loss_fd}}},
             {"loss_ok", r.loss_ok},
             {"reference_run", r.reference_run},
             {"note", r.note},
@@ -90,7 +118,7 @@ json to_json(const dg::nn::FixtureReport& r) {
     json rows = json::array();
     for (const auto& row : r.rows)
         rows.push_back({{"layer", row.layer}, {"name", row.name}, {"shape", row.shape},
-                        {"comparison", to_json(row.comparison, row.shape)}});
+                        {"comparison", to_json(row.comparison, row.shape, "recomputed", "stored")}});
     return {{"path", r.path}, {"spec", r.spec},     {"loss", r.loss}, {"dtype", r.dtype},
             {"lambda", r.lambda}, {"batch", r.batch}, {"rows", rows},   {"ok", r.ok()}};
 }
@@ -130,6 +158,7 @@ dg::nn::BpcheckOptions<T> check_options(const Args& args) {
 // The report as a table or JSON, and the step hint.
 void print(const BpcheckReport& report, const Args& args) {
     if (args.json) std::cout << to_json(report).dump(2) << "\n";
+    else if (args.show) std::cout << dg::nn::show_gradients(report) << report.table(false);
     else std::cout << report.table();
     if (const std::string hint = step_hint(report, args.eps); !hint.empty()) (args.json ? std::cerr : std::cout) << hint;
 }
@@ -205,18 +234,80 @@ int against(const Args& args) {
     return report.ok() ? 0 : 1;
 }
 
+// --exercise DIR: the problem's files, and what to do next.
+int exercise(const dg::nn::ExerciseOptions& options, const std::string& dir) {
+    const std::vector<std::string> files = dg::nn::write_exercise(dir, options);
+    std::cout << "wrote a backprop exercise (" << options.spec << ", loss " << dg::reference::loss_name(options.loss)
+              << ", m = " << options.batch << ", seed " << options.seed << ") into " << dir << ":\n ";
+    std::size_t answers = 0;
+    for (const std::string& f : files) {
+        if (f.rfind("answer/", 0) == 0) ++answers;
+        else std::cout << " " << f;
+    }
+    std::cout << "\n  answer/: " << answers << " files of zeros, one per δ(l), ΔW(l), Δb(l), for the student to overwrite\n"
+              << "next: read " << dir << "/README.txt, write the answers, then run: bpcheck --grade " << dir << "\n";
+    return 0;
+}
+
+// --grade DIR: every answer right or wrong; exit status 0 only when all are right.
+int grade(const Args& args) {
+    const dg::nn::GradeReport report = dg::nn::grade_exercise(args.grade);
+    std::cout << report.text();
+    return report.ok() ? 0 : 1;
+}
+
 // A bad combination of options: reported like a parse error (exit status 2).
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// What parsing cannot see: options that --against ignores, and a loss that is constant for the spec.
+// The modes besides the check, and the options each takes: any other option given with one is refused, not ignored.
+struct Mode {
+    const char* option;
+    const char* does;
+    std::vector<std::string> takes;
+};
+const Mode modes[] = {
+    {"--against", "recomputes the fixture with its own network, batch, loss and step", {"--rtol", "--json"}},
+    {"--exercise", "writes a problem", {"--spec", "--loss", "--batch", "--seed"}},
+    {"--grade", "grades the folder's answers against the folder's own problem", {}},
+};
+
+// The spec and loss an exercise is made with: the options given, else ExerciseOptions' defaults.
+dg::nn::ExerciseOptions exercise_options(const CLI::App& app, const Args& args) {
+    dg::nn::ExerciseOptions o;
+    if (app.count("--spec")) o.spec = args.spec;
+    if (app.count("--loss")) o.loss = dg::reference::parse_loss(dg::examples::find_loss(args.loss)->reference);
+    if (app.count("--batch")) o.batch = args.batch;
+    if (app.count("--seed")) o.seed = args.seed;
+    return o;
+}
+
+// What parsing cannot see: options a mode would ignore, and a loss that is constant for the spec.
 void validate(const CLI::App& app, const Args& args) {
-    if (!args.against.empty()) {
-        for (const char* o : {"--spec", "--loss", "--batch", "--seed", "--dtype", "--l2", "--eps", "--fd-max", "--fd-rtol", "--html"})
-            if (app.count(o))
-                throw UsageError(std::string("--against recomputes the fixture with its own network, batch, loss and "
-                                             "step, so ") + o + " cannot be given with it (it takes --rtol and --json)");
+    for (const Mode& mode : modes) {
+        if (!app.count(mode.option)) continue;
+        for (const CLI::Option* o : app.get_options()) {
+            const std::string name = o->get_name();
+            if (name == mode.option || o->count() == 0 ||
+                std::find(mode.takes.begin(), mode.takes.end(), name) != mode.takes.end())
+                continue;
+            std::string takes;
+            for (std::size_t i = 0; i < mode.takes.size(); ++i)
+                takes += (i == 0 ? "" : i + 1 == mode.takes.size() ? " and " : ", ") + mode.takes[i];
+            throw UsageError(std::string(mode.option) + " " + mode.does + ", so " + name + " cannot be given with it" +
+                             (takes.empty() ? "" : " (it takes " + takes + ")"));
+        }
+    }
+    if (args.show && args.json)
+        throw UsageError("--show prints the gradients as text; with --json they are in every quantity's \"values\"");
+    if (!args.against.empty() || !args.grade.empty()) return;
+    if (!args.exercise.empty()) {
+        const dg::nn::ExerciseOptions o = exercise_options(app, args);
+        if (dg::nn::is_recurrent_spec(o.spec)) throw UsageError("--exercise takes an MLP spec, not " + o.spec);
+        if (o.loss == dg::nn::Loss::softmax_ce && dg::nn::parse_mlp_spec(o.spec).sizes.back() < 2)
+            throw UsageError("--loss softmax-ce needs at least 2 outputs (the softmax of one output is always 1); --spec " +
+                             o.spec + " has 1");
         return;
     }
     std::size_t outputs = 0;
@@ -279,9 +370,35 @@ int main(int argc, char** argv) {
     app.add_option("--html", args.html, "also write the backprop explorer, a self-contained HTML page, to this file");
     app.add_option("--against", args.against, "recompute a stored fixture and compare its gradients")
         ->excludes("--save");
+    app.add_flag("--show", args.show,
+                 "also print the gradients themselves, per layer: every entry of δ(l), ΔW(l), Δb(l) by autograd, the "
+                 "delta reference and finite differences, lined up (large ones previewed), with the batch convention");
+    app.add_option("--exercise", args.exercise,
+                   "write a backprop exercise into this folder: weights, batch, targets and loss as CSV files, a README.txt "
+                   "and answer/ templates; takes --spec, --loss, --batch, --seed (defaults here: " +
+                       dg::nn::ExerciseOptions{}.spec + ", mse-half, batch 3, seed 1)")
+        ->option_text("DIR");
+    app.add_option("--grade", args.grade,
+                   "grade the answers in a folder --exercise wrote: every δ(l), ΔW(l), Δb(l) entry right or wrong, with "
+                   "the expected value and the likely mistake; exit status 0 when all are right, 1 otherwise")
+        ->option_text("DIR");
+    app.footer(
+        "Exit status: 0 agreement (--grade: every answer right), 1 a disagreement (a wrong answer), 2 a bad command line "
+        "or a file that cannot be read.\n"
+        "--json: {spec, loss, dtype, lambda, batch, convention (the batch convention in words), loss_value {autograd, "
+        "reference, finite_differences}, loss_ok, tolerances {analytic, numeric: {atol, rtol}}, layers: [{layer, "
+        "activation, ok, quantities: [{name (W, b, delta), symbol (ΔW(1), Δb(1), δ(1)), shape, values {autograd, "
+        "reference, finite_differences: the whole array as nested lists, null where no finite difference was taken}, "
+        "autograd_vs_reference, autograd_vs_fd, reference_vs_fd: {compared, max_abs, max_rel (max_abs over the "
+        "quantity's largest |value|), ok, worst {index, and the two values under the names of their sides}}, fd_count, "
+        "flagged (flat indices whose stencil crossed a kink), ok}]}], fd_count, flagged_count, ok}. With --against: "
+        "{path, spec, loss, dtype, lambda, batch, rows: [{layer, name, shape, comparison (sides recomputed and stored)}], "
+        "ok}.");
     if (int rc = dg::examples::parse_command_line(app, argc, argv, "bpcheck"); rc >= 0) return rc;
     try {
         validate(app, args);
+        if (!args.grade.empty()) return grade(args);
+        if (!args.exercise.empty()) return exercise(exercise_options(app, args), args.exercise);
         if (!args.against.empty()) return against(args);
         return args.dtype == "float" ? check<float>(args) : check<double>(args);
     } catch (const std::exception& e) {  // UsageError, dg::Error
