@@ -30,7 +30,7 @@ reference::ConvNetParams<T> conv_reference_params(const Cnn<T>& cnn, Loss loss);
 /// where a parameter got none) and δ(l) = ∂loss/∂z(l).
 template <class T>
 struct CnnGradients {
-    T loss = 0;
+    T loss = 0;                                 ///< the loss value
     std::vector<std::vector<Array<T>>> params;  ///< per layer, per parameter of the layer
     std::vector<Array<T>> delta;                ///< per layer
 };

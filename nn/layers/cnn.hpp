@@ -55,7 +55,7 @@ enum class CnnLayerKind { conv, max_pool, avg_pool, batch_norm, layer_norm, flat
 
 /// One layer of a parsed spec, with the per-sample shape it produces.
 struct CnnLayerSpec {
-    CnnLayerKind kind = CnnLayerKind::dense;
+    CnnLayerKind kind = CnnLayerKind::dense;  ///< what the layer does
     std::size_t size = 0;       ///< conv: output channels; dense: output features
     std::size_t kernel = 0;     ///< conv and pools: the window's extent (square)
     std::size_t stride = 1;     ///< conv and pools (a pool's default is its kernel)
@@ -71,7 +71,9 @@ struct CnnLayerSpec {
 
 /// A parsed spec: the input image and the layers in order.
 struct CnnSpec {
-    std::size_t channels = 0, height = 0, width = 0;  ///< the input image C×H×W
+    std::size_t channels = 0;  ///< the input image's C
+    std::size_t height = 0;    ///< its H
+    std::size_t width = 0;     ///< its W
     std::vector<CnnLayerSpec> layers;                  ///< layer l of the notes is layers[l − 1]
 
     /// [C, H, W].
