@@ -236,7 +236,7 @@ if(TARGET bpcheck)
     "grade_missing|holds no problem.txt: is it a folder bpcheck --exercise wrote?|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise"
     "grade_spec|--grade grades the folder's answers against the folder's own problem, so --spec cannot be given with it|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-2:tanh"
     "exercise_json|--exercise writes a problem, so --json cannot be given with it (it takes --spec, --loss, --batch and --seed)|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --json"
-    "exercise_one_output|--loss softmax-ce needs at least 2 outputs|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-1:tanh --loss softmax-ce")
+    "exercise_one_output|exercise: softmax_ce needs at least 2 outputs|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-1:tanh --loss softmax-ce")
   foreach(run ${bpcheck_bad_runs})
     string(REPLACE "|" ";" parts "${run}")
     list(GET parts 0 name)

@@ -305,9 +305,6 @@ void validate(const CLI::App& app, const Args& args) {
     if (!args.exercise.empty()) {
         const dg::nn::ExerciseOptions o = exercise_options(app, args);
         if (dg::nn::is_recurrent_spec(o.spec)) throw UsageError("--exercise takes an MLP spec, not " + o.spec);
-        if (o.loss == dg::nn::Loss::softmax_ce && dg::nn::parse_mlp_spec(o.spec).sizes.back() < 2)
-            throw UsageError("--loss softmax-ce needs at least 2 outputs (the softmax of one output is always 1); --spec " +
-                             o.spec + " has 1");
         return;
     }
     std::size_t outputs = 0;

@@ -165,6 +165,13 @@ std::string BpcheckReport::table(bool header) const {
 
 // ---- the reference's view, autograd's gradients -------------------------------------------------------------
 
+void check_output_count(Loss loss, std::size_t outputs, const std::string& who) {
+    if (loss == Loss::softmax_ce && outputs < 2)
+        throw ValueError(who + ": softmax_ce needs at least 2 outputs (the softmax of one output is always 1, so the loss "
+                               "is 0 and every gradient 0 whatever the weights), got " + std::to_string(outputs) +
+                         "; use bce for one output");
+}
+
 ActivationKind reference_output_kind(Loss loss, const ActivationSpec& f) {
     const bool logits = f.kind == ActivationKind::identity;
     const bool fits = loss == Loss::softmax_ce ? logits || f.kind == ActivationKind::softmax
@@ -440,6 +447,7 @@ Array<double> as_double(const Array<T>& a) {
 template <class T>
 BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss loss, const BpcheckOptions<T>& options) {
     if (!(options.eps > 0)) throw ValueError("bpcheck: eps must be positive, got " + std::to_string(options.eps));
+    check_output_count(loss, mlp.spec().sizes.back(), "bpcheck");
     const reference::MlpParams<T> net = reference_params(mlp, loss);
     const MlpGradients<T> autograd = autograd_gradients(mlp, X, Y, loss, options.lambda);
     const ReferenceFn<T> reference_fn = options.reference ? options.reference : ReferenceFn<T>(reference::delta_backprop<T>);

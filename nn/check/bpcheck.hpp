@@ -157,6 +157,10 @@ void randomize_biases(Mlp<T>& mlp, Generator& gen, double half_width = 0.3);
 /// or softmax; bce: identity or sigmoid; mse, mse_half: an elementwise activation).
 ActivationKind reference_output_kind(Loss loss, const ActivationSpec& f);
 
+/// ValueError unless `loss` can depend on the weights with `outputs` output units: softmax_ce needs at least 2 (the
+/// softmax of one output is 1 whatever the weights, so the loss is 0 and every gradient 0). `who` starts the message.
+void check_output_count(Loss loss, std::size_t outputs, const std::string& who);
+
 /// The loss the checks differentiate: mse / mse_half of the output `out`; softmax_ce (class indices when every row of
 /// Y is one-hot, the fused path) and bce with logits of the last pre-activation `z_last`.
 template <class T>

@@ -306,9 +306,7 @@ bool entry_right(double yours, double expected, double largest) {
 std::vector<std::string> write_exercise(const std::string& dir, const ExerciseOptions& o) {
     const MlpSpec spec = parse_mlp_spec(o.spec);
     if (o.batch == 0) throw ValueError("exercise: the batch must have at least 1 sample");
-    if (o.loss == Loss::softmax_ce && spec.sizes.back() < 2)
-        throw ValueError("exercise: softmax_ce needs at least 2 outputs (the softmax of one output is always 1), the spec " +
-                         o.spec + " has 1");
+    check_output_count(o.loss, spec.sizes.back(), "exercise");
     reference::MlpParams<double> net = params_for(spec, o.loss);
     const fs::path root(dir);
     if (fs::exists(root / "problem.txt"))

@@ -192,6 +192,15 @@ TEST(Bpcheck, RefusesAnOutputThatDoesNotFitTheLoss) {
     EXPECT_THROW(bpcheck(soft, b.X, b.Y, Loss::bce), ValueError);
 }
 
+// One softmax output: the loss is 0 and every gradient 0 whatever the weights, which would pass three ways silently.
+TEST(Bpcheck, RefusesSoftmaxCrossEntropyOnOneOutput) {
+    Generator gen(1);
+    Mlp<double> mlp("2-3-1:tanh", gen);
+    const CheckBatch<double> b = make_check_batch<double>(mlp.spec(), Loss::softmax_ce, 3, gen);
+    EXPECT_THROW_MSG(bpcheck(mlp, b.X, b.Y, Loss::softmax_ce), ValueError, "bpcheck: softmax_ce needs at least 2 outputs",
+                     "got 1; use bce");
+}
+
 TEST(Bpcheck, RefusesACustomActivation) {
     register_activation("swish", [](const auto& x) { return x * sigmoid(x); });
     Generator gen(1);
