@@ -1,5 +1,5 @@
-// The nn front end in one include: modules, layers (dense, convolutional, normalization), the MLP and CNN
-// builders, initializers and losses.
+// The nn front end in one include: modules, layers (dense, convolutional, normalization, recurrent), the MLP, CNN
+// and recurrent builders, initializers and losses.
 #pragma once
 
 #include "nn/layers/activation.hpp"
@@ -14,5 +14,7 @@
 #include "nn/layers/mlp.hpp"
 #include "nn/layers/norm.hpp"
 #include "nn/layers/pooling.hpp"
+#include "nn/layers/recurrent.hpp"
+#include "nn/layers/recurrent_net.hpp"
 #include "nn/module.hpp"
 #include "nn/layers/sequential.hpp"

@@ -87,8 +87,10 @@ inline constexpr const char* format_tag = "deltagrad.bpcheck/1";
 /// "F64" for double, "F32" for float: the "dtype" metadata.
 template <class T>
 const char* dtype_tag();
+/// "F64".
 template <>
 const char* dtype_tag<double>();
+/// "F32".
 template <>
 const char* dtype_tag<float>();
 /// The metadata `key` of a fixture; IoError naming the file when it lacks it.

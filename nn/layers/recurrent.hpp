@@ -56,9 +56,11 @@ public:
     /// The output sequence alone, from zero initial states: what a call through Module<T>& (e.g. in a Sequential)
     /// gives. The derived classes' forward(x, state, lengths) returns the final states too.
     Tensor<T> forward(const Tensor<T>& x) override { return run(x, {}, {}, {}).output; }
+    /// "RNN", "LSTM" or "GRU".
     std::string type_name() const override;
     /// "LSTM 8→16" (with ", 2 layers", ", no bias", ", batch_first" when so).
     std::string describe() const override;
+    /// "[T, N, H]" ("[N, T, H]" batch-first) with H's value.
     std::string output_shape_hint() const override;
 
     /// What a layer computes per step.
@@ -85,7 +87,9 @@ public:
 protected:
     /// The forward pass's results: output [T, N, H] (or [N, T, H]) and the final states [L, N, H].
     struct Run {
-        Tensor<T> output, h_n, c_n;  ///< c_n: the LSTM's only
+        Tensor<T> output;  ///< the last layer's h_t at every step
+        Tensor<T> h_n;     ///< every layer's final h, [L, N, H]
+        Tensor<T> c_n;     ///< every layer's final c (the LSTM's only)
     };
     /// Runs every layer over x (see the derived classes' forward); h0 and c0 [L, N, H] or undefined (zeros); c0 is
     /// read by the LSTM only.
@@ -184,9 +188,11 @@ public:
     /// The copy under clone(): the copy's own parameters.
     RecurrentCellBase(const RecurrentCellBase& other);
 
+    /// "RNNCell", "LSTMCell" or "GRUCell".
     std::string type_name() const override { return type_; }
     /// "LSTMCell 8→16" (", no bias" when so).
     std::string describe() const override;
+    /// "[N, H]" with H's value.
     std::string output_shape_hint() const override;
 
     /// The input width C.

@@ -76,9 +76,11 @@ public:
     /// step (loss at every step) or [N, K] (at the last step). Initial states are zero. Any T ≥ 1 (the spec's T is for
     /// check batches).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// "RecurrentNet".
     std::string type_name() const override { return "RecurrentNet"; }
     /// The spec's canonical text.
     std::string describe() const override { return "RecurrentNet " + spec_.str(); }
+    /// "[T·N, K]" or "[N, K]" with K's value.
     std::string output_shape_hint() const override;
 
     /// The parsed spec.
