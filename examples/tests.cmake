@@ -235,6 +235,7 @@ if(TARGET bpcheck)
     "against_show|so --show cannot be given with it (it takes --rtol and --json)|--against ${CMAKE_CURRENT_BINARY_DIR}/no_such.safetensors --show"
     "grade_missing|holds no problem.txt: is it a folder bpcheck --exercise wrote?|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise"
     "grade_spec|--grade grades the folder's answers against the folder's own problem, so --spec cannot be given with it|--grade ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-2:tanh"
+    "exercise_cnn|--exercise takes an MLP spec, such as 2-3-2:sigmoid, not 1x4x4-c2k3-flat-2|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 1x4x4-c2k3-flat-2"
     "exercise_json|--exercise writes a problem, so --json cannot be given with it (it takes --spec, --loss, --batch and --seed)|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --json"
     "exercise_one_output|exercise: softmax_ce needs at least 2 outputs|--exercise ${CMAKE_CURRENT_BINARY_DIR}/no_such_exercise --spec 2-3-1:tanh --loss softmax-ce")
   foreach(run ${bpcheck_bad_runs})
@@ -260,6 +261,9 @@ if(TARGET bpcheck)
   add_test(NAME tools.bpcheck.exercise COMMAND sh -c "rm -rf \"$1\" && \"$0\" --exercise \"$1\" --seed 3 | grep -q 'then run: bpcheck --grade' && test -f \"$1/answer/dW1.csv\" && grep -q 'seed: 3' \"$1/problem.txt\" && { \"$0\" --grade \"$1\" > \"$1.txt\"; test $? -eq 1; } && grep -q 'not answered yet' \"$1.txt\" && tail -n 1 \"$1.txt\" | grep -q '^FAIL: 0 of 6 quantities right' && { \"$0\" --exercise \"$1\" 2> \"$1.err\"; test $? -eq 2; } && grep -q 'already holds a problem' \"$1.err\""
     $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_exercise)
   set_tests_properties(tools.bpcheck.exercise PROPERTIES LABELS tools TIMEOUT 60)
+  add_test(NAME tools.bpcheck.exercise_empty COMMAND sh -c "\"$0\" --exercise '' 2>&1; echo \"exit status $?\"" $<TARGET_FILE:bpcheck>)
+  set_tests_properties(tools.bpcheck.exercise_empty PROPERTIES LABELS tools TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "^bpcheck: error: --exercise needs a folder, got an empty name\nexit status 2\n$")
   # Golden fixture: --save writes it, --against recomputes and compares (fixtures order the two).
   set(bpcheck_golden ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_golden.safetensors)
   add_test(NAME tools.bpcheck.save

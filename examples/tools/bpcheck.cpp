@@ -264,13 +264,14 @@ struct UsageError : std::runtime_error {
 // The modes besides the check, and the options each takes: any other option given with one is refused, not ignored.
 struct Mode {
     const char* option;
+    std::string Args::*value;  // the file or folder it names
     const char* does;
     std::vector<std::string> takes;
 };
 const Mode modes[] = {
-    {"--against", "recomputes the fixture with its own network, batch, loss and step", {"--rtol", "--json"}},
-    {"--exercise", "writes a problem", {"--spec", "--loss", "--batch", "--seed"}},
-    {"--grade", "grades the folder's answers against the folder's own problem", {}},
+    {"--against", &Args::against, "recomputes the fixture with its own network, batch, loss and step", {"--rtol", "--json"}},
+    {"--exercise", &Args::exercise, "writes a problem", {"--spec", "--loss", "--batch", "--seed"}},
+    {"--grade", &Args::grade, "grades the folder's answers against the folder's own problem", {}},
 };
 
 // The spec and loss an exercise is made with: the options given, else ExerciseOptions' defaults.
@@ -287,6 +288,9 @@ dg::nn::ExerciseOptions exercise_options(const CLI::App& app, const Args& args) 
 void validate(const CLI::App& app, const Args& args) {
     for (const Mode& mode : modes) {
         if (!app.count(mode.option)) continue;
+        if ((args.*mode.value).empty())
+            throw UsageError(std::string(mode.option) + " needs a " + (mode.value == &Args::against ? "file" : "folder") +
+                             ", got an empty name");
         for (const CLI::Option* o : app.get_options()) {
             const std::string name = o->get_name();
             if (name == mode.option || o->count() == 0 ||
@@ -304,7 +308,8 @@ void validate(const CLI::App& app, const Args& args) {
     if (!args.against.empty() || !args.grade.empty()) return;
     if (!args.exercise.empty()) {
         const dg::nn::ExerciseOptions o = exercise_options(app, args);
-        if (dg::nn::is_recurrent_spec(o.spec)) throw UsageError("--exercise takes an MLP spec, not " + o.spec);
+        if (dg::nn::is_recurrent_spec(o.spec) || dg::nn::is_cnn_spec(o.spec))
+            throw UsageError("--exercise takes an MLP spec, such as 2-3-2:sigmoid, not " + o.spec);
         return;
     }
     std::size_t outputs = 0;

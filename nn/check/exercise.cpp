@@ -515,7 +515,7 @@ std::string GradeReport::text() const {
                           index_str(q.expected_shape, e.flat).c_str(), e.yours, e.expected, e.right ? "right" : "WRONG");
             out << line;
         }
-        if (shown < q.entries.size()) out << "    … " << q.entries.size() - shown << " more entries\n";
+        if (!q.blank && shown < q.entries.size()) out << "    … " << q.entries.size() - shown << " more entries\n";
     }
     if (wrong.empty()) {
         out << "PASS: all " << quantities.size() << " quantities right\n";

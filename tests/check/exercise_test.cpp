@@ -335,6 +335,7 @@ TEST(Grade, TheUntouchedTemplateIsNotAnsweredYet) {
         EXPECT_EQ(q.mistake, "every entry is still 0, as in the template: not answered yet?");
     }
     EXPECT_EQ(r.text().find("yours"), std::string::npos) << "no entry lines for an unanswered quantity";
+    EXPECT_EQ(r.text().find("more entries"), std::string::npos) << r.text();
     fs::remove_all(dir);
 }
 
