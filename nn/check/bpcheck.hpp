@@ -24,8 +24,8 @@ using ReferenceFn = std::function<reference::BackpropResult<T>(const reference::
 /// of either side over the whole quantity (a normwise relative error, as LAPACK's tests use). Entries far smaller
 /// than the quantity's largest are thus judged against it, which is what finite differences can resolve.
 struct Tolerance {
-    double atol = 0;
-    double rtol = 0;
+    double atol = 0;  ///< absolute
+    double rtol = 0;  ///< relative to the quantity's scale S
 };
 
 /// Tolerances for T (relative ones normwise, as above). double: analytic (autograd vs reference) atol 1e-13,
@@ -33,17 +33,21 @@ struct Tolerance {
 /// small nets, the margin is for wide layers and large batches; the tests ask 1e-9 of both. float: analytic atol
 /// 1e-6, rtol 1e-4 and numeric atol 1e-6, rtol 1e-3 (float roundoff, ~1e-7 per op, grows with depth and width).
 struct BpcheckTolerances {
-    Tolerance analytic;
-    Tolerance numeric;
+    Tolerance analytic;  ///< autograd vs the reference
+    Tolerance numeric;   ///< either vs the finite differences
+    /// The defaults for T (above).
     template <class T>
     static BpcheckTolerances defaults();
 };
 
+/// The defaults for double.
 template <>
 BpcheckTolerances BpcheckTolerances::defaults<double>();
+/// The defaults for float.
 template <>
 BpcheckTolerances BpcheckTolerances::defaults<float>();
 
+/// How bpcheck runs: the L2 penalty, the finite differences' step and sample, the tolerances, the reference.
 template <class T>
 struct BpcheckOptions {
     double lambda = 0;  ///< L2: the notes' λ/(2m) Σ‖W‖², weights only
@@ -52,7 +56,7 @@ struct BpcheckOptions {
     /// stencil changes the sign of any pre-activation of a kinked layer (dg::kinked: relu, leaky_relu, abs, elu) is
     /// flagged and left out of the comparisons with FD instead of failing them.
     double eps = 1e-4;
-    BpcheckTolerances tolerances = BpcheckTolerances::defaults<T>();
+    BpcheckTolerances tolerances = BpcheckTolerances::defaults<T>();  ///< what agreeing means
     /// At most this many finite-difference coordinates per quantity (a seeded sample); 0: every coordinate.
     std::size_t max_fd_per_quantity = 0;
     std::uint64_t seed = 0;  ///< for the sample above
@@ -65,48 +69,63 @@ struct Comparison {
     double max_abs = 0;        ///< max |a − b|
     double max_rel = 0;        ///< max |a − b| / S (see Tolerance); 0 when a and b are both 0 everywhere
     std::size_t worst = 0;     ///< flat index of the element with the largest relative error
-    double a = 0, b = 0;       ///< the two values there
-    bool ok = true;
+    double a = 0;              ///< the first side's value there
+    double b = 0;              ///< the second side's value there
+    bool ok = true;            ///< within the tolerance
 };
 
 /// One quantity (W, b or δ) of one layer.
 struct QuantityCheck {
     std::string name;  ///< "W", "b" or "delta"
-    Shape shape;
-    Comparison autograd_vs_reference, autograd_vs_fd, reference_vs_fd;
+    Shape shape;       ///< its shape
+    Comparison autograd_vs_reference;  ///< a = autograd, b = reference
+    Comparison autograd_vs_fd;         ///< a = autograd, b = finite differences
+    Comparison reference_vs_fd;        ///< a = reference, b = finite differences
     std::size_t fd_count = 0;           ///< coordinates differentiated numerically
     std::vector<std::size_t> flagged;   ///< flat indices whose ±2h stencil crossed a kink (not compared with FD)
     /// The values themselves, in double (for bpcheck --show and --json): autograd's, the reference's (empty when it
     /// was not run) and the finite differences (NaN where none was taken: flagged, or left out by the sample).
-    Array<double> autograd, reference, fd;
+    Array<double> autograd;
+    Array<double> reference;  ///< see autograd
+    Array<double> fd;         ///< see autograd
+    /// The three comparisons pass.
     bool ok() const { return autograd_vs_reference.ok && autograd_vs_fd.ok && reference_vs_fd.ok; }
 };
 
 /// One layer l (1-based, as in the notes).
 struct LayerCheck {
-    std::size_t layer = 0;
+    std::size_t layer = 0;  ///< l
     std::string activation;  ///< f(l) as the network has it (an Mlp: its spec's text, "tanh", "identity")
-    std::vector<QuantityCheck> quantities;
+    std::vector<QuantityCheck> quantities;  ///< ΔW(l), Δb(l), δ(l) for an Mlp ("W", "b", "delta")
+    /// Every quantity agrees three ways.
     bool ok() const;
 };
 
+/// What bpcheck found: the settings, the loss three ways, and every layer's quantities; table() prints it.
 struct BpcheckReport {
-    std::string spec, loss, dtype;
+    std::string spec;   ///< the network's spec text, canonical ("4-8-3:tanh@1:identity@2")
+    std::string loss;   ///< the reference's name: mse, mse_half, softmax_ce, bce
+    std::string dtype;  ///< "double" or "float"
     /// False when the delta reference was not run (a CNN with batch or layer norm or groups, which it leaves out):
     /// then autograd is checked against finite differences only, and `note` says why.
     bool reference_run = true;
     std::string note;  ///< what the check left out and why, and what the finite differences ran on; "" for none
     /// How the loss reaches δ(L) and the batch's 1/m in every δ (set by the Mlp check; "" for none).
     std::string convention;
-    double lambda = 0;
-    std::size_t batch = 0;
+    double lambda = 0;      ///< the L2 penalty's λ
+    std::size_t batch = 0;  ///< m
     /// The loss by autograd, by the reference, and by the finite differences' own forward pass.
-    double loss_autograd = 0, loss_reference = 0, loss_fd = 0;
+    double loss_autograd = 0;
+    double loss_reference = 0;  ///< see loss_autograd
+    double loss_fd = 0;         ///< see loss_autograd
     bool loss_ok = true;  ///< autograd and reference loss values agree (analytic tolerance)
-    std::vector<LayerCheck> layers;
-    BpcheckTolerances tolerances;
+    std::vector<LayerCheck> layers;  ///< layer 1 first
+    BpcheckTolerances tolerances;    ///< those the comparisons used
+    /// The loss values and every quantity agree.
     bool ok() const;
+    /// Coordinates left out of the comparisons with finite differences because their stencil crossed a kink.
     std::size_t flagged_count() const;
+    /// Coordinates differentiated numerically.
     std::size_t fd_count() const;
     /// The per-layer table: one row per layer and quantity, three comparisons each, then a verdict line; with
     /// `header`, first the settings and the convention (bpcheck --show prints those itself, before the gradients).
@@ -116,8 +135,10 @@ struct BpcheckReport {
 /// Every gradient of one loss evaluation: dW[l−1], db[l−1], delta[l−1] for layer l.
 template <class T>
 struct MlpGradients {
-    T loss = 0;
-    std::vector<Array<T>> dW, db, delta;
+    T loss = 0;                  ///< data loss + penalty
+    std::vector<Array<T>> dW;     ///< ∂loss/∂W(l) [n_l, n_(l−1)]
+    std::vector<Array<T>> db;     ///< ∂loss/∂b(l) [n_l]
+    std::vector<Array<T>> delta;  ///< δ(l) = ∂loss/∂z(l) [m, n_l]
 };
 
 /// The reference's view of an Mlp for a loss: W, b and activations (an output softmax becomes identity for
@@ -142,7 +163,8 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
 /// A batch for checks: X ~ N(0, 1); Y one-hot rows (softmax_ce), 0/1 labels (bce) or U(0, 1) (mse, mse_half).
 template <class T>
 struct CheckBatch {
-    Array<T> X, Y;
+    Array<T> X;  ///< [m, n0]
+    Array<T> Y;  ///< [m, nL]
 };
 template <class T>
 CheckBatch<T> make_check_batch(const MlpSpec& spec, Loss loss, std::size_t batch, Generator& gen);

@@ -13,8 +13,8 @@ namespace dg::nn {
 struct ShowOptions {
     std::size_t max_rows = 8;  ///< more rows than this: the first preview_rows, then "… n more rows"
     std::size_t max_cols = 8;  ///< more columns than this: the first preview_cols, then "…"
-    std::size_t preview_rows = 4;
-    std::size_t preview_cols = 6;
+    std::size_t preview_rows = 4;  ///< rows shown of a quantity cut by max_rows
+    std::size_t preview_cols = 6;  ///< columns shown of a quantity cut by max_cols
 };
 
 /// Every quantity of every layer of `report` (δ(l), ΔW(l), Δb(l) for an Mlp, from the last layer down, as backward

@@ -389,7 +389,6 @@ Exercise read_exercise(const std::string& dir) {
                       settings["batch"] + "\")");
     ex.options.seed = std::strtoull(settings["seed"].c_str(), nullptr, 10);
     const MlpSpec spec = parse_mlp_spec(ex.options.spec);
-    ex.output = spec.activations.back().name();
     ex.net = params_for(spec, ex.options.loss);
     const std::size_t m = ex.options.batch;
     ex.X = read_problem_array(root, "X.csv", {m, spec.sizes.front()}, "the inputs, a row per sample");

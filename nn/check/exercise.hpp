@@ -23,7 +23,7 @@ namespace dg::nn {
 /// What a problem is made of. The defaults are the notes' hand-worked setting: sigmoid units and the ½‖ŷ − y‖² loss.
 struct ExerciseOptions {
     std::string spec = "2-3-2:sigmoid:sigmoid-out";  ///< an Mlp spec (built-in activations only)
-    reference::Loss loss = reference::Loss::mse_half;
+    reference::Loss loss = reference::Loss::mse_half;  ///< with its batch convention (README.txt states it)
     std::size_t batch = 3;   ///< m
     std::uint64_t seed = 1;  ///< the weights, biases, inputs and targets
 };
@@ -38,10 +38,10 @@ std::vector<std::string> write_exercise(const std::string& dir, const ExerciseOp
 
 /// A problem read back from its folder: the settings, the network and the batch as the files hold them.
 struct Exercise {
-    ExerciseOptions options;
+    ExerciseOptions options;           ///< as problem.txt gives them
     reference::MlpParams<double> net;  ///< the output activation as the reference takes it (logits for softmax_ce)
-    std::string output;                ///< f(L)'s name in the spec
-    Array<double> X, Y;
+    Array<double> X;  ///< the batch [m, n0], a row per sample
+    Array<double> Y;  ///< the targets [m, nL]
 };
 
 /// Reads problem.txt and the CSV files of `dir`. IoError naming the file for one missing or malformed, or whose
@@ -51,28 +51,32 @@ Exercise read_exercise(const std::string& dir);
 /// One entry of a graded quantity.
 struct EntryGrade {
     std::size_t flat = 0;  ///< flat index in the expected shape
-    double yours = 0, expected = 0;
-    bool right = false;
+    double yours = 0;      ///< the student's value
+    double expected = 0;   ///< the delta reference's
+    bool right = false;    ///< see entry_right
 };
 
 /// One of δ(l), ΔW(l), Δb(l) of a student's answer.
 struct QuantityGrade {
-    std::size_t layer = 0;
-    std::string name;  ///< "delta", "W" or "b" (as bpcheck's reports name them)
+    std::size_t layer = 0;  ///< l
+    std::string name;       ///< "delta", "W" or "b" (as bpcheck's reports name them)
     std::string file;  ///< relative to the folder: "answer/delta2.csv"
-    Shape expected_shape, given_shape;
+    Shape expected_shape;             ///< [m, n_l], [n_l, n_(l−1)] or [n_l]
+    Shape given_shape;                ///< as the file holds it (a vector's row or column taken as [n])
     std::vector<EntryGrade> entries;  ///< empty when the shapes differ
-    std::size_t right_count = 0;
+    std::size_t right_count = 0;      ///< entries right
     std::string mistake;  ///< the likely mistake in words; "" when right or when no known mistake explains it
     bool blank = false;   ///< every entry still 0, as the template left it
+    /// Every entry right, in the right shape.
     bool right() const { return given_shape == expected_shape && right_count == entries.size(); }
 };
 
 /// Every quantity of an answer, from the last layer down (the order backward computes them).
 struct GradeReport {
-    std::string dir;
-    ExerciseOptions options;
-    std::vector<QuantityGrade> quantities;
+    std::string dir;                        ///< the folder, as given
+    ExerciseOptions options;                ///< the problem's settings
+    std::vector<QuantityGrade> quantities;  ///< δ(L), ΔW(L), Δb(L), δ(L−1), ...
+    /// Every quantity right.
     bool ok() const;
     /// Per layer and quantity: right, or wrong with every entry (yours, expected, right/wrong) and the likely mistake;
     /// then "PASS: ..." or "FAIL: ...".
