@@ -103,6 +103,18 @@ TEST(Bpcheck, ReportsEveryLayerAndQuantity) {
     EXPECT_EQ(r.spec, "4-6-5-3:tanh@1:tanh@2:identity@3");
     EXPECT_EQ(r.layers[2].activation, "identity");
     EXPECT_NE(r.convention.find("loss softmax_ce on the logits z(3)"), std::string::npos) << r.convention;
+    // The table says what its columns, "fd" and "-" mean, and the batch convention, which it prints first.
+    const std::string table = r.table();
+    EXPECT_EQ(table.find("bpcheck 4-6-5-3:tanh@1:tanh@2:identity@3  loss softmax_ce  lambda 0.01  batch 4  double\n" +
+                         r.convention + "loss value: autograd "),
+              0u)
+        << table;
+    EXPECT_NE(table.find("\n3     identity    delta [4, 3]"), std::string::npos) << table;
+    EXPECT_NE(table.find("abs/rel: the largest |x − y| over the quantity, and it divided by the quantity's largest"),
+              std::string::npos);
+    EXPECT_NE(table.find("fd: central finite differences of the loss on a forward pass of their own"), std::string::npos);
+    EXPECT_NE(table.find("\"-\": nothing compared"), std::string::npos);
+    EXPECT_EQ(r.table(false).find("loss value: autograd "), 0u);
     EXPECT_TRUE(r.ok()) << r.table();
     EXPECT_NE(r.table().find("PASS"), std::string::npos);
 }
