@@ -124,12 +124,15 @@ std::string BpcheckReport::table(bool header) const {
         << fmt("%.12g", loss_fd) << (loss_ok ? "" : "  MISMATCH") << "\n";
     if (!note.empty()) out << "note: " << note << "\n";
     std::size_t act_width = 12;  // a CNN's layers are named by their spec token and activation ("c8k3p1 relu")
-    std::size_t shape_width = 9;
+    std::size_t shape_width = 9, qty_width = 6;  // a recurrent layer's rows are named per step ("delta t12")
     for (const LayerCheck& l : layers) {
         act_width = std::max(act_width, l.activation.size() + 2);
-        for (const QuantityCheck& q : l.quantities) shape_width = std::max(shape_width, shape_str(q.shape).size() + 1);
+        for (const QuantityCheck& q : l.quantities) {
+            shape_width = std::max(shape_width, shape_str(q.shape).size() + 1);
+            qty_width = std::max(qty_width, q.name.size() + 1);
+        }
     }
-    out << pad("layer", 6) << pad("act", act_width) << pad("qty", 6) << pad("shape", shape_width) << pad("autograd-ref abs/rel", 22)
+    out << pad("layer", 6) << pad("act", act_width) << pad("qty", qty_width) << pad("shape", shape_width) << pad("autograd-ref abs/rel", 22)
         << pad("autograd-fd abs/rel", 22) << pad("ref-fd abs/rel", 22) << pad("fd", 5) << pad("kinks", 6) << "ok\n";
     auto cell = [](const Comparison& c) {
         if (c.compared == 0) return pad("-", 22);
@@ -137,7 +140,7 @@ std::string BpcheckReport::table(bool header) const {
     };
     for (const LayerCheck& l : layers) {
         for (const QuantityCheck& q : l.quantities) {
-            out << pad(std::to_string(l.layer), 6) << pad(l.activation, act_width) << pad(q.name, 6)
+            out << pad(std::to_string(l.layer), 6) << pad(l.activation, act_width) << pad(q.name, qty_width)
                 << pad(shape_str(q.shape), shape_width) << cell(q.autograd_vs_reference) << cell(q.autograd_vs_fd)
                 << cell(q.reference_vs_fd) << pad(std::to_string(q.fd_count), 5)
                 << pad(std::to_string(q.flagged.size()), 6) << (q.ok() ? "ok" : "FAIL") << "\n";
