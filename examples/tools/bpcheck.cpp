@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -163,31 +164,29 @@ void print(const BpcheckReport& report, const Args& args) {
     if (const std::string hint = step_hint(report, args.eps); !hint.empty()) (args.json ? std::cerr : std::cout) << hint;
 }
 
-// A recurrent spec (nn/layers/recurrent_net.hpp): the check of nn/check/bpcheck_rnn.hpp, δ per layer and time step.
-template <class T>
-int check_recurrent(const Args& args, dg::nn::Loss loss) {
+// The check of a spec's network: an Mlp, a Cnn (nn/check/bpcheck_cnn.hpp, against the conv delta reference) or a
+// RecurrentNet (nn/check/bpcheck_rnn.hpp, δ per layer and time step); printed, and written as the explorer (an Mlp's
+// only) and as a fixture when asked.
+template <class Net, class T>
+int check_network(const Args& args, dg::nn::Loss loss) {
+    constexpr bool mlp = std::is_same_v<Net, dg::nn::Mlp<T>>;
     dg::Generator gen(args.seed);
-    dg::nn::RecurrentNet<T> net(args.spec, gen);
+    Net net(args.spec, gen);
+    if constexpr (mlp) dg::nn::randomize_biases(net, gen);
     const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(net.spec(), loss, args.batch, gen);
     const BpcheckReport report = dg::nn::bpcheck(net, batch.X, batch.Y, loss, check_options<T>(args));
     print(report, args);
-    if (!args.save.empty()) {
-        dg::nn::save_bpcheck_fixture(args.save, net, batch.X, batch.Y, loss);
-        if (!args.json) std::cout << "saved " << args.save << "\n";
+    if constexpr (mlp) {
+        if (!args.html.empty()) {
+            const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
+                              {"lambda", args.l2}, {"eps", args.eps}};
+            dg::examples::write_explorer(args.html, dg::examples::mlp_explorer_json(net, batch.X, batch.Y, loss, args.l2, report), run);
+            (args.json ? std::cerr : std::cout) << "explorer: " << args.html << "\n";
+        }
     }
-    return report.ok() ? 0 : 1;
-}
-
-// A CNN spec (nn/layers/cnn.hpp): the check of nn/check/bpcheck_cnn.hpp, against the conv delta reference.
-template <class T>
-int check_cnn(const Args& args, dg::nn::Loss loss) {
-    dg::Generator gen(args.seed);
-    dg::nn::Cnn<T> cnn(args.spec, gen);
-    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(cnn.spec(), loss, args.batch, gen);
-    const BpcheckReport report = dg::nn::bpcheck(cnn, batch.X, batch.Y, loss, check_options<T>(args));
-    print(report, args);
     if (!args.save.empty()) {
-        dg::nn::save_bpcheck_fixture(args.save, cnn, batch.X, batch.Y, loss);
+        if constexpr (mlp) dg::nn::save_bpcheck_fixture(args.save, net, batch.X, batch.Y, loss, args.l2);
+        else dg::nn::save_bpcheck_fixture(args.save, net, batch.X, batch.Y, loss);  // --l2 is refused for these specs
         if (!args.json) std::cout << "saved " << args.save << "\n";
     }
     return report.ok() ? 0 : 1;
@@ -196,26 +195,9 @@ int check_cnn(const Args& args, dg::nn::Loss loss) {
 template <class T>
 int check(const Args& args) {
     const dg::nn::Loss loss = dg::reference::parse_loss(dg::examples::find_loss(args.loss)->reference);
-    if (dg::nn::is_recurrent_spec(args.spec)) return check_recurrent<T>(args, loss);
-    if (dg::nn::is_cnn_spec(args.spec)) return check_cnn<T>(args, loss);
-    dg::Generator gen(args.seed);
-    dg::nn::Mlp<T> mlp(args.spec, gen);
-    dg::nn::randomize_biases(mlp, gen);
-    const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(mlp.spec(), loss, args.batch, gen);
-    const BpcheckReport report = dg::nn::bpcheck(mlp, batch.X, batch.Y, loss, check_options<T>(args));
-    print(report, args);
-
-    if (!args.html.empty()) {
-        const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
-                          {"lambda", args.l2}, {"eps", args.eps}};
-        dg::examples::write_explorer(args.html, dg::examples::mlp_explorer_json(mlp, batch.X, batch.Y, loss, args.l2, report), run);
-        (args.json ? std::cerr : std::cout) << "explorer: " << args.html << "\n";
-    }
-    if (!args.save.empty()) {
-        dg::nn::save_bpcheck_fixture(args.save, mlp, batch.X, batch.Y, loss, args.l2);
-        if (!args.json) std::cout << "saved " << args.save << "\n";
-    }
-    return report.ok() ? 0 : 1;
+    if (dg::nn::is_recurrent_spec(args.spec)) return check_network<dg::nn::RecurrentNet<T>, T>(args, loss);
+    if (dg::nn::is_cnn_spec(args.spec)) return check_network<dg::nn::Cnn<T>, T>(args, loss);
+    return check_network<dg::nn::Mlp<T>, T>(args, loss);
 }
 
 int against(const Args& args) {
