@@ -144,6 +144,25 @@ esac
   set_tests_properties(examples.train.cnn PROPERTIES LABELS "examples;convolution")
 endif()
 
+# ---- bpcheck on CNN specs (issue 18): three ways with max and average pooling, two ways with batch norm (and the
+#      report says so), JSON, a --save/--against trip, --l2 refused ----
+if(TARGET bpcheck)
+  add_test(NAME tools.bpcheck.cnn_max_pool COMMAND bpcheck --spec 1x6x6-c2k3p1-relu-m2-c3k2s2p1-tanh-flat-5-relu-3 --batch 3)
+  add_test(NAME tools.bpcheck.cnn_avg_pool COMMAND bpcheck --spec 2x5x5-c3k3p1-elu-a2-flat-4-sigmoid-2 --loss mse --batch 3)
+  set_tests_properties(tools.bpcheck.cnn_max_pool tools.bpcheck.cnn_avg_pool PROPERTIES PASS_REGULAR_EXPRESSION "PASS: ")
+  add_test(NAME tools.bpcheck.cnn_batch_norm COMMAND sh -c "\"$0\" --spec 1x6x6-c2k3p1-bn-relu-m2-flat-3 --batch 3 > \"$1\" && grep -q '^note: layer 2 (bn) is a batch normalization, which the conv delta reference leaves out: checked two ways' \"$1\" && grep -q 'reference - (not run)' \"$1\" && tail -n 1 \"$1\" | grep -q '^PASS: '"
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_cnn_bn.txt)
+  add_test(NAME tools.bpcheck.cnn_json COMMAND sh -c "\"$0\" --spec 1x5x5-c2k2-m2-flat-2 --batch 2 --json > \"$1\" && grep -q '\"reference_run\": true' \"$1\" && grep -q '\"ok\": true' \"$1\""
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_cnn.json)
+  add_test(NAME tools.bpcheck.cnn_fixture COMMAND sh -c "\"$0\" --spec 1x6x6-c2k3p1-relu-a2-flat-3 --batch 3 --save \"$1\" > /dev/null && \"$0\" --against \"$1\" | tail -n 1 | grep -q '^PASS: 9 tensors compared'"
+    $<TARGET_FILE:bpcheck> ${CMAKE_CURRENT_BINARY_DIR}/bpcheck_cnn_golden.safetensors)
+  add_test(NAME tools.bpcheck.cnn_l2 COMMAND sh -c "\"$0\" --spec 1x6x6-c2k3p1-relu-m2-flat-3 --l2 0.1 2>&1; echo \"exit status $?\"" $<TARGET_FILE:bpcheck>)
+  set_tests_properties(tools.bpcheck.cnn_l2 PROPERTIES PASS_REGULAR_EXPRESSION
+    "^bpcheck: error: --l2 is for MLP specs; the CNN spec 1x6x6-c2k3p1-relu-m2-flat-3 is checked without it\nexit status 2\n$")
+  set_tests_properties(tools.bpcheck.cnn_max_pool tools.bpcheck.cnn_avg_pool tools.bpcheck.cnn_batch_norm
+    tools.bpcheck.cnn_json tools.bpcheck.cnn_fixture tools.bpcheck.cnn_l2 PROPERTIES LABELS "tools;convolution" TIMEOUT 60)
+endif()
+
 # ---- convolution (issue 18): a small CNN's filters, feature maps and δ(1) reference vs autograd, with --smoke ----
 if(TARGET convolution)
   add_test(NAME examples.convolution.smoke COMMAND convolution --smoke --out ${CMAKE_BINARY_DIR}/smoke/convolution)
