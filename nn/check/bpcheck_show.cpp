@@ -151,23 +151,23 @@ std::string batch_convention(Loss loss, const std::string& output, std::size_t L
     double factor = static_cast<double>(m);
     switch (loss) {
         case Loss::softmax_ce:
-            formula = "l = (1/m) Σ_samples −y·log softmax(" + z + ")";
+            formula = "l = (1/m) Σ_samples −y·log ŷ,  ŷ = softmax(" + z + ")";
             head = "on the logits " + z + (linear_out ? "" : " (the output's " + output + " is taken inside the loss)");
             by_hand = "δ" + l + " = (softmax(" + z + ") − y) / m";
             break;
         case Loss::bce:
-            formula = "l = the mean over the m·n entries of −[y log σ(z) + (1 − y) log(1 − σ(z))], z = " + z;
+            formula = "l = the mean over the m·n entries of −[y log ŷ + (1 − y) log(1 − ŷ)],  ŷ = σ(" + z + ")";
             head = "on the logits " + z + (linear_out ? "" : " (the output's sigmoid is taken inside the loss)");
             by_hand = "δ" + l + " = (σ(" + z + ") − y) / (m·n)";
             factor = static_cast<double>(m * n);
             break;
         case Loss::mse_half:
-            formula = "l = (1/m) Σ_samples ½‖" + a + " − y‖²";
+            formula = "l = (1/m) Σ_samples ½‖ŷ − y‖²,  ŷ = " + a;
             head = "on " + a + " = " + output + "(" + z + ")";
             by_hand = "δ" + l + " = (" + a + " − y)" + fprime + " / m";
             break;
         case Loss::mse:
-            formula = "l = the mean over the m·n entries of (" + a + " − y)²";
+            formula = "l = the mean over the m·n entries of (ŷ − y)²,  ŷ = " + a;
             head = "on " + a + " = " + output + "(" + z + ")";
             by_hand = "δ" + l + " = 2 (" + a + " − y)" + fprime + " / (m·n)";
             factor = static_cast<double>(m * n) / 2;

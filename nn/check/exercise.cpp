@@ -136,6 +136,12 @@ std::string layers_in_words(const MlpSpec& spec) {
     return s;
 }
 
+std::string indented(const std::string& text) {
+    std::string out = "  ";
+    for (std::size_t i = 0; i < text.size(); ++i) out += text[i] == '\n' && i + 1 < text.size() ? "\n  " : std::string(1, text[i]);
+    return out;
+}
+
 std::string readme(const MlpSpec& spec, const ExerciseOptions& o) {
     const std::size_t L = spec.num_layers(), m = o.batch;
     std::ostringstream r;
@@ -143,7 +149,8 @@ std::string readme(const MlpSpec& spec, const ExerciseOptions& o) {
       << "THE NETWORK  " << spec.str() << ": " << layers_in_words(spec) << "\n"
       << "  z(l) = a(l−1) W(l)ᵀ + b(l),  a(l) = f(z(l)),  a(0) = X: every array has a row per sample.\n"
       << "  W(l) is [n_l, n_(l−1)]: row i holds the weights into unit i of layer l (PyTorch's nn.Linear layout).\n\n"
-      << "THE LOSS\n" << batch_convention(o.loss, spec.activations.back().name(), L, m, spec.sizes.back()) << "\n"
+      << "THE LOSS\n" << indented(batch_convention(o.loss, spec.activations.back().name(), L, m, spec.sizes.back()))
+      << "\n"
       << "THE FILES (CSV: one matrix row per line, numbers separated by commas)\n"
       << "  X.csv     " << shape_str({m, spec.sizes[0]}) << "  the inputs, a row per sample\n"
       << "  Y.csv     " << shape_str({m, spec.sizes.back()}) << "  the targets y"
