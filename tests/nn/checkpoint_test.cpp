@@ -15,10 +15,13 @@
 #include "nn/data/loader.hpp"
 #include "nn/nn.hpp"
 #include "nn/optim/optim.hpp"
+#include "support/allclose.hpp"
 #include "support/expect_throw.hpp"
 
 namespace dg::nn {
 namespace {
+
+using test::same_bits;
 
 namespace fs = std::filesystem;
 
@@ -36,11 +39,6 @@ protected:
 
     fs::path dir_;
 };
-
-template <class T>
-bool same_bits(const Array<T>& a, const Array<T>& b) {
-    return shape_of(a) == shape_of(b) && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 
 template <class T>
 bool same_parameters(const Module<T>& a, const Module<T>& b) {

@@ -11,6 +11,7 @@
 #include "nn/checkpoint.hpp"
 #include "nn/nn.hpp"
 #include "support/allclose.hpp"
+#include "support/make_tensor.hpp"
 #include "support/expect_throw.hpp"
 #include "support/gradcheck_assert.hpp"
 #include "support/random_tensor.hpp"
@@ -19,22 +20,17 @@ namespace dg::nn {
 namespace {
 
 using test::all_close;
+using test::set_values;
 
-void set(const Tensor<double>& p, const std::vector<double>& values) {
-    NoGradGuard no_grad;
-    Tensor<double> h = p;
-    ASSERT_EQ(h.numel(), values.size());
-    std::copy(values.begin(), values.end(), h.mutable_value().data());
-}
 
 // ---- Conv2d -----------------------------------------------------------------------------------------------
 
 TEST(Conv2dLayer, ForwardIsTheCrossCorrelationPlusBias) {
     Generator gen(0);
     Conv2d<double> conv(1, 2, 2, gen, {Conv2dOptions{1, 1}});  // 2×2 kernel, padding 1
-    set(conv.weight(), {1, 0, 0, 1,     // out 0: x[i, j] + x[i+1, j+1]
+    set_values(conv.weight(), {1, 0, 0, 1,     // out 0: x[i, j] + x[i+1, j+1]
                         0, 1, 0, 0});   // out 1: x[i, j+1]
-    set(conv.bias(), {0.5, -1});
+    set_values(conv.bias(), {0.5, -1});
     const Tensor<double> x = reshape(Tensor<double>({1.0, 2.0, 3.0, 4.0}), {1, 1, 2, 2});
     // Padded plane rows: [0 0 0 0], [0 1 2 0], [0 3 4 0], [0 0 0 0]; the output is 3×3.
     EXPECT_TRUE(all_close(conv(x), {1, 2, 3, 3},
@@ -136,8 +132,8 @@ TEST(PoolLayers, BadInputNamesTheLayer) {
 
 TEST(BatchNormLayer, TrainingStandardizesPerChannelAndUpdatesTheRunningStatistics) {
     BatchNorm2d<double> bn(2);
-    set(bn.weight(), {2, 1});
-    set(bn.bias(), {0, 10});
+    set_values(bn.weight(), {2, 1});
+    set_values(bn.bias(), {0, 10});
     // Channel 0 holds 1..8, channel 1 holds 0 everywhere but one 8 (over N = 2 images of 2×2).
     const Tensor<double> x = reshape(Tensor<double>({1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0,   //
                                                      5.0, 6.0, 7.0, 8.0, 0.0, 0.0, 0.0, 8.0}),
@@ -160,8 +156,8 @@ TEST(BatchNormLayer, TrainingStandardizesPerChannelAndUpdatesTheRunningStatistic
 
 TEST(BatchNormLayer, EvalUsesTheRunningStatistics) {
     BatchNorm1d<double> bn(3);
-    set(bn.running_mean(), {1, 2, 3});
-    set(bn.running_var(), {4, 1, 0.25});
+    set_values(bn.running_mean(), {1, 2, 3});
+    set_values(bn.running_var(), {4, 1, 0.25});
     bn.eval();
     const Tensor<double> x({{1.0, 0.0, 3.5}});  // one sample is fine in evaluation
     EXPECT_TRUE(all_close(bn(x), {1, 3},
@@ -174,8 +170,8 @@ TEST(BatchNormLayer, EvalUsesTheRunningStatistics) {
 
 TEST(BatchNormLayer, GradientsInTraining) {
     BatchNorm2d<double> bn(3);
-    set(bn.weight(), {1.5, -0.5, 2});
-    set(bn.bias(), {0.1, 0.2, -0.3});
+    set_values(bn.weight(), {1.5, -0.5, 2});
+    set_values(bn.bias(), {0.1, 0.2, -0.3});
     const Tensor<double> x = test::randn({4, 3, 2, 3}, 11);
     EXPECT_GRADCHECK([&](const std::vector<Tensor<double>>& in) { return bn(in[0]) * bn(in[0]); }, x, bn.weight(),
                      bn.bias());
@@ -233,8 +229,8 @@ TEST(BatchNormLayer, BadInputNamesTheLayer) {
 
 TEST(LayerNormLayer, StandardizesEachSampleOverTheTrailingDims) {
     LayerNorm<double> ln({2, 2});
-    set(ln.weight(), {1, 2, 1, 1});
-    set(ln.bias(), {0, 0, 0, 1});
+    set_values(ln.weight(), {1, 2, 1, 1});
+    set_values(ln.bias(), {0, 0, 0, 1});
     const Tensor<double> x = reshape(Tensor<double>({1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 4.0}), {2, 2, 2});
     const double s = 1 / std::sqrt(1.25 + 1e-5), t = 1 / std::sqrt(3 + 1e-5);  // variances 1.25 and 3
     EXPECT_TRUE(all_close(ln(x), {2, 2, 2}, {-1.5 * s, -0.5 * s * 2, 0.5 * s, 1.5 * s + 1, -t, -t * 2, -t, 3 * t + 1},

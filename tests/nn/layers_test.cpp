@@ -7,6 +7,7 @@
 #include "autograd/ops.hpp"
 #include "nn/nn.hpp"
 #include "support/allclose.hpp"
+#include "support/make_tensor.hpp"
 #include "support/expect_throw.hpp"
 #include "support/gradcheck_assert.hpp"
 #include "support/random_tensor.hpp"
@@ -15,22 +16,16 @@ namespace dg::nn {
 namespace {
 
 using test::all_close;
+using test::set_values;
 
-// Overwrites a parameter's values (as a checkpoint loader would: in place, under NoGradGuard).
-void set(const Tensor<double>& p, const std::vector<double>& values) {
-    NoGradGuard no_grad;
-    Tensor<double> h = p;
-    ASSERT_EQ(h.numel(), values.size());
-    std::copy(values.begin(), values.end(), h.mutable_value().data());
-}
 
 // ---- Linear -----------------------------------------------------------------------------------------------
 
 TEST(Linear, ForwardIsXTimesWTransposedPlusB) {
     Generator gen(0);
     Linear<double> fc(3, 2, gen);
-    set(fc.weight(), {1, 2, 3, 4, 5, 6});  // W [2, 3]
-    set(fc.bias(), {0.5, -1});
+    set_values(fc.weight(), {1, 2, 3, 4, 5, 6});  // W [2, 3]
+    set_values(fc.bias(), {0.5, -1});
     const Tensor<double> x({{1.0, 0.0, -1.0}, {2.0, 1.0, 0.0}});
     // row 0: [1−3+0.5, 4−6−1] = [−1.5, −3]; row 1: [2+2+0.5, 8+5−1] = [4.5, 12]
     EXPECT_TRUE(all_close(fc(x), {2, 2}, {-1.5, -3, 4.5, 12}));
@@ -42,7 +37,7 @@ TEST(Linear, ForwardIsXTimesWTransposedPlusB) {
 TEST(Linear, GradientsFollowTheLayerFormulas) {
     Generator gen(0);
     Linear<double> fc(3, 2, gen);
-    set(fc.weight(), {1, 2, 3, 4, 5, 6});
+    set_values(fc.weight(), {1, 2, 3, 4, 5, 6});
     const Tensor<double> x({{1.0, 0.0, -1.0}, {2.0, 1.0, 0.0}}, true);
     const Tensor<double> g({{1.0, -1.0}, {0.5, 2.0}});
     sum(fc(x) * g).backward();
@@ -257,7 +252,7 @@ TEST(Dropout, EdgeRatesAndBadRates) {
 TEST(Embedding, LooksUpRowsAndAccumulatesGradients) {
     Generator gen(8);
     Embedding<double> emb(4, 2, gen);
-    set(emb.weight(), {0, 1, 10, 11, 20, 21, 30, 31});
+    set_values(emb.weight(), {0, 1, 10, 11, 20, 21, 30, 31});
     const Tensor<double> y = emb.forward(std::vector<std::size_t>{2, 0, 2});
     EXPECT_TRUE(all_close(y, {3, 2}, {20, 21, 0, 1, 20, 21}));
     sum(y * Tensor<double>({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}})).backward();

@@ -16,6 +16,8 @@
 namespace dg::nn {
 namespace {
 
+using test::same_bits;
+
 // A hand-written composite: a Sequential encoder, a head and a frozen scale, like a user model.
 struct Net : Module<double> {
     explicit Net(Generator& gen) {
@@ -347,11 +349,6 @@ TEST(Buffers, AreUpdatedInPlaceByTheirLayer) {
 }
 
 // ---- clone -------------------------------------------------------------------------------------------------
-
-template <class T>
-bool same_bits(const Array<T>& a, const Array<T>& b) {
-    return shape_of(a) == shape_of(b) && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 
 // The clone has the original's class, names, values and flags, and shares no tensor or module with it.
 template <class T>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <type_traits>
 #include <vector>
@@ -47,6 +48,12 @@ template <class T>
                                              << shape_str(shape);
     for (std::size_t i = 0; i < e.size(); ++i) e.data()[i] = static_cast<T>(expected[i]);
     return all_close(a.value(), e, atol, rtol);
+}
+
+/// Same shape and the same bytes: exact equality, NaN payloads and the sign of zero included.
+template <class T>
+bool same_bits(const Array<T>& a, const Array<T>& b) {
+    return shape_of(a) == shape_of(b) && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
 }  // namespace dg::test
