@@ -3,11 +3,13 @@
 # scripts/install-deps). Screenshots go to <build>/browser/screenshots/. Included from examples/tests.cmake.
 set(browser_dir ${CMAKE_BINARY_DIR}/browser)
 set(browser_js ${PROJECT_SOURCE_DIR}/tests/browser)
+# Missing tools fail the tests (never skip them): scripts/install-deps installs both.
+set(browser_need_tools [=[for t in node chromium; do command -v $t > /dev/null || { echo "FAIL: $t is not installed: run scripts/install-deps"; exit 1; }; done;]=])
 
 if(TARGET train)
   # A short run with diagnostics; its out folder, log and the test images go to the page's checks.
   add_test(NAME browser.report
-    COMMAND sh -c "set -e; rm -rf \"$2\"; mkdir -p \"$2\"; \"$0\" --limit 2000 --epochs 2 --spec 784-64-10:relu --diagnostics --out \"$2/out\" > \"$2/log\"; cat \"$2/log\"; grep -qx \"report: $2/out/report.html (rewritten after every epoch)\" \"$2/log\"; node \"$1/report_test.js\" \"$2/out\" \"$2/log\" \"$3\""
+    COMMAND sh -c "set -e; ${browser_need_tools} rm -rf \"$2\"; mkdir -p \"$2\"; \"$0\" --limit 2000 --epochs 2 --spec 784-64-10:relu --diagnostics --out \"$2/out\" > \"$2/log\"; cat \"$2/log\"; grep -qx \"report: $2/out/report.html (rewritten after every epoch)\" \"$2/log\"; node \"$1/report_test.js\" \"$2/out\" \"$2/log\" \"$3\""
             $<TARGET_FILE:train> ${browser_js} ${browser_dir}/report ${browser_dir}/screenshots)
   set_tests_properties(browser.report PROPERTIES LABELS browser TIMEOUT 300 RESOURCE_LOCK chromium)
   # Rewritten after every epoch: a run stopped after epoch 1 of 3 leaves a page that says so (and no temporary
@@ -37,7 +39,7 @@ if(TARGET bpcheck)
     list(GET parts 2 presses)
     separate_arguments(options UNIX_COMMAND "${options}")
     add_test(NAME browser.explorer.${name}
-      COMMAND sh -c "set -e; js=\"$1\"; out=\"$2\"; d=\"$2/explorer_$3\"; name=explorer_$3; presses=$4; shift 4; rm -rf \"$d\"; mkdir -p \"$d\"; \"$0\" \"$@\" --html \"$d/explorer.html\" > \"$d/report.txt\"; cat \"$d/report.txt\"; node \"$js/explorer_test.js\" \"$d/explorer.html\" \"$d/report.txt\" \"$out/screenshots\" $name $presses"
+      COMMAND sh -c "set -e; ${browser_need_tools} js=\"$1\"; out=\"$2\"; d=\"$2/explorer_$3\"; name=explorer_$3; presses=$4; shift 4; rm -rf \"$d\"; mkdir -p \"$d\"; \"$0\" \"$@\" --html \"$d/explorer.html\" > \"$d/report.txt\"; cat \"$d/report.txt\"; node \"$js/explorer_test.js\" \"$d/explorer.html\" \"$d/report.txt\" \"$out/screenshots\" $name $presses"
               $<TARGET_FILE:bpcheck> ${browser_js} ${browser_dir} ${name} ${presses} ${options})
     set_tests_properties(browser.explorer.${name} PROPERTIES LABELS browser TIMEOUT 180 RESOURCE_LOCK chromium)
   endforeach()
