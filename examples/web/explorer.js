@@ -48,16 +48,23 @@
     el('p', { class: 'muted', text: 'Layer l computes z(l) = a(l−1) W(l)ᵀ + b(l) and a(l) = f(z(l)) for every sample (a row of the batch); the last layer\'s activation is the loss\'s own head.' }));
 
   // ---- the forward graph ----
-  const depth = new Array(nodes.length).fill(0);
-  for (const n of nodes) if (n.inputs.length) depth[n.id] = 1 + Math.max(...n.inputs.map((i) => depth[i]));
-  for (const n of nodes) for (const i of n.inputs) if (!nodes[i].inputs.length) depth[i] = Math.max(depth[i], depth[n.id] - 1);
+  // Columns by the longest path to the loss (ids are a forward order), so that side branches such as an L2
+  // penalty sit next to the loss they join; each leaf one column before its first consumer.
+  const toRoot = new Array(nodes.length).fill(0);
+  for (let id = nodes.length - 1; id >= 0; --id) for (const i of nodes[id].inputs) toRoot[i] = Math.max(toRoot[i], toRoot[id] + 1);
+  const last = Math.max(...toRoot);
+  const depth = toRoot.map((r) => last - r);
+  for (const n of nodes) for (const i of n.inputs) if (!nodes[i].inputs.length) depth[i] = Infinity;
+  for (const n of nodes) for (const i of n.inputs) if (!nodes[i].inputs.length) depth[i] = Math.min(depth[i], depth[n.id] - 1);
   const columns = [];
   nodes.forEach((n) => (columns[depth[n.id]] = columns[depth[n.id]] || []).push(n.id));
   const BW = 150, BH = 44, GX = 40, GY = 16;
   const GW = columns.length * (BW + GX) + 20, GH = Math.max(...columns.map((c) => c.length)) * (BH + GY) + 20;
   const pos = {};
   columns.forEach((col, c) => col.forEach((id, k) => { pos[id] = { x: 10 + c * (BW + GX), y: 10 + k * (BH + GY) + ((GH - 20 - col.length * (BH + GY)) / 2) }; }));
+  // A graph wider than the page keeps its size (readable labels) and scrolls in its own box, following the step.
   const graph = svg('svg', { id: 'graph', viewBox: `0 0 ${GW} ${GH}`, width: GW, height: GH, role: 'img',
+    style: GW > 1200 ? 'max-width:none' : null,
     'aria-label': 'the computational graph of the forward pass; the current backward step is highlighted' });
   graph.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
     svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#6b6b6b' }))));
@@ -104,7 +111,7 @@
   app.append(el('h2', { text: 'The backward pass, one node at a time' }),
     el('p', { class: 'muted', text: `The engine visits the ${steps.length} nodes in reverse topological order (its real order, recorded by a BackwardTrace). Each node applies its local rule to the gradient that arrived and sends one gradient to each input. Keys: → next, ← back, Home first, End last.` }),
     el('div', { class: 'row', style: 'align-items:center;gap:8px' }, el('div', { style: 'flex:0 0 auto;display:flex;gap:8px' }, first, back, next, lastB), counter),
-    el('div', { class: 'scroll-x', style: 'margin:8px 0' }, graph), legend,
+    el('div', { class: 'scroll-x', id: 'graph-box', style: 'margin:8px 0' }, graph), legend,
     el('div', { class: 'row', style: 'margin-top:10px' }, panel, notePanel));
 
   let cur = 0;
@@ -118,6 +125,8 @@
     for (const e of Object.values(edges)) e.setAttribute('stroke', '#6b6b6b'), e.setAttribute('stroke-width', 1.3);
     const mark = (id, color) => { const rect = boxes[id].querySelector('rect'); rect.setAttribute('stroke', color); rect.setAttribute('stroke-width', 4); };
     mark(s.node, '#a34f00');
+    const box = document.getElementById('graph-box');
+    if (box) box.scrollLeft = pos[s.node].x + BW / 2 - box.clientWidth / 2;
     s.sent.forEach((x) => { if (x.defined) { mark(x.input, '#1f5fa8'); const e = edges[`${x.input}-${s.node}`]; if (e) e.setAttribute('stroke', '#a34f00'), e.setAttribute('stroke-width', 3); } });
     panel.setAttribute('data-step', cur);
     panel.setAttribute('data-node', s.node);
@@ -200,7 +209,9 @@
     fw.append(el('tr', { 'data-node': n.id }, el('td', { text: nodeName(n) }), el('td', { class: 'left', text: n.kind }),
       el('td', { class: 'left', text: shape(n.shape) }), el('td', { class: 'left' }, grid(n.value, `value of ${nodeName(n)}`)),
       el('td', { text: fmt(n.value.norm) })));
-  app.append(el('h2', { text: 'The forward pass: every node\'s value' }), el('div', { class: 'scroll-x' }, fw));
+  app.append(el('h2', { text: 'The forward pass: every node\'s value' }),
+    el('details', { open: nodes.length <= 12 }, el('summary', { text: `${nodes.length} nodes: kind, shape, the first rows and columns of the value, and its norm` }),
+      el('div', { class: 'scroll-x' }, fw)));
 
   // ---- the three-way agreement ----
   const e1 = (c) => (c.compared ? [c.max_abs.toExponential(1), c.max_rel.toExponential(1)] : ['—', '—']);

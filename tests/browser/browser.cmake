@@ -27,10 +27,12 @@ if(TARGET train)
 endif()
 
 if(TARGET bpcheck)
-  # name|bpcheck options|key presses: a small net stepped through, and a wide one whose tensors must be previewed.
+  # name|bpcheck options|key presses: small nets stepped through, a deep one whose graph is wider than the page
+  # (it scrolls in its own box, not the page), and a wide one whose tensors must be previewed.
   set(explorer_runs
     "small|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1|3"
     "deep_mse|--spec 3-6-5-2:sigmoid --loss mse-half --batch 4 --seed 2 --l2 0.01|7"
+    "seven_layers|--spec 6-6-6-6-6-6-6-3:sigmoid --loss softmax-ce --batch 3 --seed 4 --l2 0.01|9"
     "wide|--spec 64-128-10:relu --loss softmax-ce --batch 32 --seed 3 --fd-max 20|3")
   foreach(run ${explorer_runs})
     string(REPLACE "|" ";" parts "${run}")

@@ -51,6 +51,13 @@ run(async () => {
     })()`);
     const expectStep = async (k) => {
       const s = await shownStep(), e = steps[k];
+      // The node of the step is inside the graph's visible part (a wide graph scrolls to it).
+      const visible = await page.evaluate(`(() => {
+        const box = document.getElementById('graph-box').getBoundingClientRect();
+        const r = document.querySelector('#graph g.node[data-node="${e.node}"] rect').getBoundingClientRect();
+        return r.left >= box.left - 1 && r.right <= box.right + 1;
+      })()`);
+      assert(visible, `step ${k}: node ${e.node} is outside the graph's visible part`);
       assert.strictEqual(s.step, k, 'the step shown');
       assert.strictEqual(s.node, e.node, `step ${k}: the node`);
       assert.deepStrictEqual(s.highlighted, [e.node], `step ${k}: the node highlighted in the graph`);
