@@ -97,8 +97,12 @@ std::string CnnSpec::str() const {
 }
 
 bool is_cnn_spec(std::string_view spec) {
+    // Digits and 'x' only, at least one 'x': "1x28x28" (or a malformed image such as "28x28", which the parser then
+    // explains); not a recurrent spec's "emb27x8".
     const std::string_view first = trim(split(spec, '-', true).front());
-    return first.find('x') != std::string_view::npos;
+    if (first.empty() || first.find('x') == std::string_view::npos) return false;
+    return std::all_of(first.begin(), first.end(),
+                       [](char c) { return c == 'x' || std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 CnnSpec parse_cnn_spec(std::string_view spec) {

@@ -89,8 +89,8 @@ struct CnnSpec {
 /// Parses the grammar above; a bad spec is a dg::ValueError quoting it (see the header's comment).
 CnnSpec parse_cnn_spec(std::string_view spec);
 
-/// Whether a spec text is a CNN spec rather than an MLP spec: its first token is an image C x H x W (it contains an
-/// 'x'), so that programs taking either (train, bpcheck) can tell them apart.
+/// Whether a spec text is a CNN spec rather than an MLP spec: its first token, made of digits and 'x', is an image
+/// CxHxW, so that programs taking either (train, bpcheck) can tell them apart.
 bool is_cnn_spec(std::string_view spec);
 
 /// A convolutional network from a spec: z(l) = layer l (a(l−1)), a(l) = f(l)(z(l)) (f the identity for a layer

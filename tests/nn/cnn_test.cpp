@@ -44,6 +44,8 @@ TEST(CnnSpec, ParsesLayersAndInfersEveryShape) {
     EXPECT_EQ(parse_cnn_spec("1x7x7-c2k3d2-flat-3").layers[0].output, (Shape{2, 3, 3}));
     EXPECT_TRUE(is_cnn_spec("1x28x28-c8k3-flat-10"));
     EXPECT_FALSE(is_cnn_spec("784-100-10:relu"));
+    EXPECT_FALSE(is_cnn_spec("emb27x8-16-27:lstm:T5"));  // a recurrent spec's embedding
+    EXPECT_TRUE(is_cnn_spec("28x28-c8k3-flat-10"));       // a malformed image: the CNN parser says what is wrong
 }
 
 TEST(CnnSpec, BadSpecsQuoteTheSpecAndSayWhatWasExpected) {
