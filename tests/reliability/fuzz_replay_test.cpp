@@ -14,6 +14,8 @@
 #include "tests/fuzz/entry_data.hpp"
 #include "tests/fuzz/entry_mlp.hpp"
 #include "tests/fuzz/entry_cnn.hpp"
+#include "tests/fuzz/entry_exercise.hpp"
+#include "tests/fuzz/entry_recurrent.hpp"
 
 namespace {
 
@@ -54,7 +56,9 @@ const Target targets[] = {{"idx", dg::fuzz::run_idx},
                           {"csv", dg::fuzz::run_csv},
                           {"safetensors", dg::fuzz::run_safetensors},
                           {"mlp_spec", dg::fuzz::run_mlp_spec},
-                          {"cnn_spec", dg::fuzz::run_cnn_spec}};
+                          {"cnn_spec", dg::fuzz::run_cnn_spec},
+                          {"recurrent_spec", dg::fuzz::run_recurrent_spec},
+                          {"exercise", dg::fuzz::run_exercise}};
 
 }  // namespace
 
