@@ -5,13 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 
 #include "autograd/array/errors.hpp"
 #include "autograd/engine.hpp"
 #include "nn/data/serialize.hpp"
-#include "nn/layers/conv.hpp"
 #include "nn/layers/pooling.hpp"
 #include "nn/reference/delta_loss.hpp"
 
@@ -61,6 +59,13 @@ std::vector<std::string> param_labels(CnnLayerKind k, std::size_t count) {
 template <class T>
 Array<double> to_doubles(const Array<T>& a) {
     return xt::cast<double>(a);
+}
+
+/// X as images [m, C, H, W] (it may come as rows [m, C·H·W]).
+template <class T>
+Array<T> as_images(const CnnSpec& spec, const Array<T>& X) {
+    if (X.dimension() == 4) return X;
+    return xt::reshape_view(X, {X.shape()[0], spec.channels, spec.height, spec.width});
 }
 
 /// A copy of `cnn` in double, same spec, parameters and buffers, same mode.
@@ -287,7 +292,7 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
     const CnnGradients<T> autograd = autograd_gradients(cnn, X, Y, loss);
     const std::string gap = conv_reference_gap(cnn);
     reference::ConvBackpropResult<T> ref;
-    if (gap.empty()) ref = reference::conv_backprop(conv_reference_params(cnn, loss), X.dimension() == 4 ? X : Array<T>(xt::reshape_view(X, {X.shape()[0], cnn.spec().channels, cnn.spec().height, cnn.spec().width})), Y, loss);
+    if (gap.empty()) ref = reference::conv_backprop(conv_reference_params(cnn, loss), as_images(cnn.spec(), X), Y, loss);
 
     FdNet d;
     d.net = double_copy(cnn);
@@ -297,9 +302,7 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
         NoGradGuard no_grad;
         const std::vector<Array<double>> buffers = buffer_values(*d.net);
         d.net->record_preactivations(true);
-        d.X = Tensor<double>(to_doubles(X));
-        if (d.X.shape().size() == 2)
-            d.X = reshape(d.X, {X.shape()[0], cnn.spec().channels, cnn.spec().height, cnn.spec().width});
+        d.X = Tensor<double>(to_doubles(as_images(cnn.spec(), X)));
         (*d.net)(d.X);
         d.z = d.net->preactivations();
         d.a = d.net->layer_outputs();
@@ -444,7 +447,7 @@ void save_bpcheck_fixture(const std::string& path, Cnn<T>& cnn, const Array<T>& 
     const auto named = cnn.named_parameters();
     for (const auto& [name, p] : named) tensors.push_back({name, Array<T>(p.value())});
     const CnnSpec& s = cnn.spec();
-    tensors.push_back({"input", X.dimension() == 4 ? X : Array<T>(xt::reshape_view(X, {X.shape()[0], s.channels, s.height, s.width}))});
+    tensors.push_back({"input", as_images(s, X)});
     tensors.push_back({"target", Y});
     Array<T> loss_value = xt::zeros<T>(Shape{});
     loss_value() = g.loss;
