@@ -1,5 +1,5 @@
 // bpcheck for recurrent networks: autograd through the module and through an op-level unroll that exposes δ_t, the
-// BPTT reference on plain arrays, fourth-order central differences on a double copy, the per-layer and per-step
+// BPTT reference on plain arrays (Elman, LSTM, GRU), fourth-order central differences on a double copy, the per-layer and per-step
 // comparison, and recurrent golden fixtures.
 #include "nn/check/bpcheck_rnn.hpp"
 
@@ -10,6 +10,7 @@
 #include "autograd/engine.hpp"
 #include "autograd/ops.hpp"
 #include "nn/data/serialize.hpp"
+#include "nn/reference/bptt_gru.hpp"
 #include "nn/reference/bptt_lstm.hpp"
 #include "nn/reference/bptt_rnn.hpp"
 
@@ -130,7 +131,14 @@ ReferenceGradients<T> reference_gradients(RecurrentNet<T>& net, const Array<T>& 
         r.params.emplace_back("head.bias", result.head.db);
         r.head_delta = result.head.delta;
     };
-    if (spec.cell == RecurrentKind::lstm) {
+    if (spec.cell == RecurrentKind::gru) {
+        reference::GruParams<T> p;
+        for (const auto& layer : net.layers())
+            p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
+                                layer->bias_hh(0).value()});
+        p.head = head;
+        collect(reference::bptt_gru(p, x, {}, Y, loss, spec.loss_at));
+    } else if (spec.cell == RecurrentKind::lstm) {
         reference::LstmParams<T> p;
         for (const auto& layer : net.layers())
             p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
@@ -238,14 +246,10 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
     if (options.reference) throw ValueError("bpcheck: options.reference is the MLP reference; a recurrent check has its own");
     const RecurrentSpec& spec = net.spec();
     const RecurrentGradients<T> g = autograd_gradients(net, X, Y, loss);
-    const bool with_reference = spec.cell != RecurrentKind::gru;
-    ReferenceGradients<T> ref;
-    if (with_reference) {
-        ref = reference_gradients(net, X, Y, loss);
-        for (std::size_t i = 0; i < g.params.size(); ++i)
-            if (i >= ref.params.size() || ref.params[i].first != g.params[i].first)
-                throw ValueError("bpcheck: the reference's gradients do not line up with parameter " + g.params[i].first);
-    }
+    const ReferenceGradients<T> ref = reference_gradients(net, X, Y, loss);
+    for (std::size_t i = 0; i < g.params.size(); ++i)
+        if (i >= ref.params.size() || ref.params[i].first != g.params[i].first)
+            throw ValueError("bpcheck: the reference's gradients do not line up with parameter " + g.params[i].first);
 
     // The finite differences' network: a double copy (same parameters), X and Y in double.
     Generator unused(0);
@@ -266,13 +270,10 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
     report.dtype = dtype_label<T>();
     report.batch = X.shape()[1];
     report.tolerances = options.tolerances;
-    report.reference_run = with_reference;
     report.note = std::string("delta t<k> is the gradient at a layer's input projection x_t W_ih^T + b_ih at step k") +
                   (spec.cell == RecurrentKind::lstm ? " (the gates' pre-activations i, f, g, o)"
                    : spec.cell == RecurrentKind::gru ? " (blocks r, z, n)" : " (the pre-activation)") +
-                  "; finite differences on a double copy, step by step" +
-                  (with_reference ? "" : "; the BPTT reference has no GRU: autograd is checked against finite "
-                                         "differences only");
+                  "; finite differences on a double copy, step by step";
     report.loss_autograd = static_cast<double>(g.loss);
     report.loss_reference = static_cast<double>(ref.loss);
     {
@@ -284,7 +285,7 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
         return std::abs(a - b) <= at.atol + at.rtol * std::max(std::abs(a), std::abs(b));
     };
     report.loss_ok = agree(report.loss_autograd, static_cast<double>(g.unrolled_loss)) &&
-                     (!with_reference || agree(report.loss_autograd, report.loss_reference));
+                     agree(report.loss_autograd, report.loss_reference);
 
     Generator gen(options.seed);
     const std::size_t L = spec.hidden.size();
@@ -294,30 +295,26 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
     for (std::size_t k = 1; k <= L; ++k) report.layers[k].activation = cell_name(spec.cell);
     report.layers[L + 1].activation = loss == Loss::softmax_ce ? "softmax_ce" : loss == Loss::bce ? "bce_logits" : "identity";
 
-    // One row: autograd's array against the reference's (when run) and the finite differences of `loss_at`.
-    const auto add_row = [&](std::size_t layer, const std::string& name, const Array<T>& mine, const Array<T>* theirs,
+    // One row: autograd's array against the reference's and the finite differences of `loss_at`.
+    const auto add_row = [&](std::size_t layer, const std::string& name, const Array<T>& mine, const Array<T>& theirs,
                              const auto& loss_at, const auto& pattern) {
         QuantityCheck q;
         q.name = name;
         q.shape = shape_of(mine);
-        const Array<double> a = as_double(mine);
-        Array<double> b;
-        if (theirs) {
-            if (shape_of(*theirs) != q.shape)
-                throw ShapeError("bpcheck: " + name + " of layer " + std::to_string(layer) + ": autograd " +
-                                 shape_str(q.shape) + ", reference " + shape_str(shape_of(*theirs)));
-            b = as_double(*theirs);
-            q.autograd_vs_reference = compare_arrays(a, b, options.tolerances.analytic);
-        }
+        if (shape_of(theirs) != q.shape)
+            throw ShapeError("bpcheck: " + name + " of layer " + std::to_string(layer) + ": autograd " +
+                             shape_str(q.shape) + ", reference " + shape_str(shape_of(theirs)));
+        const Array<double> a = as_double(mine), b = as_double(theirs);
+        q.autograd_vs_reference = compare_arrays(a, b, options.tolerances.analytic);
         Array<double> fd = xt::zeros<double>(q.shape);
         std::vector<std::size_t> compared;
         const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
         central_differences(loss_at, pattern, options.eps, chosen, fd, compared, q.flagged);
         q.fd_count = chosen.size();
         q.autograd_vs_fd = compare_arrays(a, fd, options.tolerances.numeric, &compared);
-        if (theirs) q.reference_vs_fd = compare_arrays(b, fd, options.tolerances.numeric, &compared);
+        q.reference_vs_fd = compare_arrays(b, fd, options.tolerances.numeric, &compared);
         q.autograd = a;
-        if (theirs) q.reference = b;
+        q.reference = b;
         q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
         for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
         report.layers[layer].quantities.push_back(std::move(q));
@@ -341,7 +338,7 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
             return relu ? on_pattern(evaluate(flat, by)) : std::vector<bool>();
         };
         const auto [layer, row] = row_of(name, L);
-        add_row(layer, row, g.params[i].second, with_reference ? &ref.params[i].second : nullptr, loss_at, pattern);
+        add_row(layer, row, g.params[i].second, ref.params[i].second, loss_at, pattern);
     }
     // δ: the loss as a function of one entry of xp_t of layer k, or of the head's z.
     for (std::size_t k = 0; k <= L; ++k) {
@@ -357,7 +354,7 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
             const auto pattern = [&](std::size_t flat, double by) {
                 return relu ? on_pattern(evaluate(flat, by)) : std::vector<bool>();
             };
-            const Array<T>* theirs = !with_reference ? nullptr : k < L ? &ref.delta[k][t] : &ref.head_delta;
+            const Array<T>& theirs = k < L ? ref.delta[k][t] : ref.head_delta;
             add_row(k + 1, k < L ? "delta t" + std::to_string(t + 1) : "delta", mine, theirs, loss_at, pattern);
         }
     }

@@ -1,7 +1,6 @@
 // bpcheck for recurrent networks: the three-way check of a RecurrentNet — autograd vs the BPTT reference
-// (nn/reference/bptt_rnn, bptt_lstm) vs central finite differences — reporting every layer's parameter gradients and
-// its δ_t at every time step, and golden fixtures of a RecurrentNet's gradients. The reference has no GRU: a GRU is
-// checked two ways (autograd vs finite differences), and the report says so.
+// (nn/reference/bptt_rnn, bptt_lstm, bptt_gru) vs central finite differences — reporting every layer's parameter
+// gradients and its δ_t at every time step, and golden fixtures of a RecurrentNet's gradients.
 #pragma once
 
 #include <string>
@@ -16,9 +15,9 @@ namespace dg::nn {
 /// Autograd's gradients of one loss evaluation of a RecurrentNet (initial states zero).
 ///
 /// δ_t of a recurrent layer is the gradient at its input projection xp_t = x_t W_ihᵀ + b_ih [N, G·H]: for the Elman
-/// network the pre-activation's gradient ∂l/∂z_t, for the LSTM the gates' ∂l/∂a_t (blocks i, f, g, o) — what the BPTT
-/// reference calls δ_t —, for the GRU ∂l/∂xp_t (blocks r, z, n; the n block is the gradient at the input part of n's
-/// pre-activation).
+/// network the pre-activation's gradient ∂l/∂z_t, for the LSTM the gates' ∂l/∂a_t (blocks i, f, g, o), for the GRU
+/// ∂l/∂xp_t (blocks r, z, n; the n block is the gradient at the input part of n's pre-activation): what the BPTT
+/// reference calls δ_t.
 template <class T>
 struct RecurrentGradients {
     T loss = 0;           ///< the loss of the module's forward
@@ -35,7 +34,7 @@ struct RecurrentGradients {
 template <class T>
 RecurrentGradients<T> autograd_gradients(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss);
 
-/// The three-way check of `net` on (X, Y): autograd (autograd_gradients), the BPTT reference (Elman and LSTM) and
+/// The three-way check of `net` on (X, Y): autograd (autograd_gradients), the BPTT reference (Elman, LSTM, GRU) and
 /// fourth-order central differences of the loss, computed on a double copy of the network by the op-level unroll
 /// without a graph (δ_t by adding the step to one entry of xp_t). For rnn-relu a coordinate whose stencil switches a
 /// unit on or off is flagged and left out of the comparisons with the finite differences. Report rows: the
