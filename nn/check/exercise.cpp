@@ -340,7 +340,9 @@ std::vector<std::string> write_exercise(const std::string& dir, const ExerciseOp
         if (attempt == 100) throw ValueError("exercise: every draw put a pre-activation on a kink; try another --seed");
     }
 
-    fs::create_directories(root / "answer");
+    std::error_code error;
+    fs::create_directories(root / "answer", error);
+    if (error) throw IoError("exercise: cannot make the folder '" + (root / "answer").string() + "': " + error.message());
     std::vector<std::pair<std::string, std::string>> files{{"README.txt", readme(spec, o)}};
     files.push_back({"problem.txt", "# deltagrad exercise: what bpcheck --grade reads back (README.txt explains it)\nspec: " +
                                         spec.str() + "\nloss: " + reference::loss_name(o.loss) + "\nbatch: " +

@@ -187,6 +187,13 @@ TEST(Exercise, RefusesAFolderThatHoldsAProblemAndKeepsTheAnswers) {
     fs::remove_all(dir);
 }
 
+TEST(Exercise, SaysWhenItCannotMakeTheFolder) {
+    const fs::path file = fresh_dir("a_file");
+    std::ofstream(file) << "not a folder\n";
+    EXPECT_THROW_MSG(write_exercise(file.string(), {}), IoError, "exercise: cannot make the folder '", "/answer': Not a directory");
+    fs::remove(file);
+}
+
 TEST(Exercise, RefusesWhatTheReferenceCannotTake) {
     ExerciseOptions o;
     o.spec = "2-3-1:tanh";
