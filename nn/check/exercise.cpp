@@ -98,6 +98,20 @@ std::string file_name(const std::string& quantity, std::size_t layer) {
 
 // ---- the problem ------------------------------------------------------------------------------------------------
 
+// An exercise is done by hand: a spec or batch beyond the limits is refused before any array is made.
+void check_small(const MlpSpec& spec, std::size_t batch, const std::string& who) {
+    for (std::size_t n : spec.sizes)
+        if (n > exercise_max_units)
+            throw ValueError(who + ": a layer of " + std::to_string(n) + " units is too wide for an exercise (at most " +
+                             std::to_string(exercise_max_units) + ")");
+    if (spec.num_layers() > exercise_max_layers)
+        throw ValueError(who + ": " + std::to_string(spec.num_layers()) + " layers are too many for an exercise (at most " +
+                         std::to_string(exercise_max_layers) + ")");
+    if (batch == 0 || batch > exercise_max_batch)
+        throw ValueError(who + ": the batch must have from 1 to " + std::to_string(exercise_max_batch) + " samples, got " +
+                         std::to_string(batch));
+}
+
 reference::MlpParams<double> params_for(const MlpSpec& spec, Loss loss) {
     reference::MlpParams<double> net;
     for (std::size_t l = 0; l < spec.num_layers(); ++l) {
@@ -312,7 +326,7 @@ bool entry_right(double yours, double expected, double largest) {
 
 std::vector<std::string> write_exercise(const std::string& dir, const ExerciseOptions& o) {
     const MlpSpec spec = parse_mlp_spec(o.spec);
-    if (o.batch == 0) throw ValueError("exercise: the batch must have at least 1 sample");
+    check_small(spec, o.batch, "exercise");
     check_output_count(o.loss, spec.sizes.back(), "exercise");
     reference::MlpParams<double> net = params_for(spec, o.loss);
     const fs::path root(dir);
@@ -398,6 +412,7 @@ Exercise read_exercise(const std::string& dir) {
                       settings["batch"] + "\")");
     ex.options.seed = std::strtoull(settings["seed"].c_str(), nullptr, 10);
     const MlpSpec spec = parse_mlp_spec(ex.options.spec);
+    check_small(spec, ex.options.batch, "exercise: '" + problem.string() + "'");
     ex.net = params_for(spec, ex.options.loss);
     const std::size_t m = ex.options.batch;
     ex.X = read_problem_array(root, "X.csv", {m, spec.sizes.front()}, "the inputs, a row per sample");

@@ -20,6 +20,9 @@
 
 namespace dg::nn {
 
+/// An exercise is worked by hand: at most this many units in a layer (the input's included), layers, and samples.
+inline constexpr std::size_t exercise_max_units = 100, exercise_max_layers = 10, exercise_max_batch = 100;
+
 /// What a problem is made of. The defaults are the notes' hand-worked setting: sigmoid units and the ½‖ŷ − y‖² loss.
 struct ExerciseOptions {
     std::string spec = "2-3-2:sigmoid:sigmoid-out";  ///< an Mlp spec (built-in activations only)
@@ -32,7 +35,7 @@ struct ExerciseOptions {
 /// all rounded to one decimal so that the forward pass can be done by hand; targets one-hot (softmax_ce), 0/1
 /// (bce) or U(0, 1) to one decimal (mse, mse_half); drawn again while a pre-activation of a kinked layer is 0.
 /// Every file is written atomically. Refused (ValueError) when `dir` already holds a problem, so that answers are
-/// never overwritten; ValueError for a spec or loss the delta reference cannot take. Returns the files written,
+/// never overwritten; ValueError for a spec or loss the delta reference cannot take, or beyond the limits above. Returns the files written,
 /// relative to `dir`.
 std::vector<std::string> write_exercise(const std::string& dir, const ExerciseOptions& options);
 

@@ -194,6 +194,24 @@ TEST(Exercise, SaysWhenItCannotMakeTheFolder) {
     fs::remove(file);
 }
 
+TEST(Exercise, RefusesANetworkOrBatchTooLargeToWorkByHand) {
+    ExerciseOptions o;
+    o.spec = "2-101-2:tanh";
+    EXPECT_THROW_MSG(write_exercise(fresh_dir("wide").string(), o), ValueError, "a layer of 101 units is too wide",
+                     "at most 100");
+    o.spec = "2-2-2-2-2-2-2-2-2-2-2-2:tanh";
+    EXPECT_THROW_MSG(write_exercise(fresh_dir("deep").string(), o), ValueError, "11 layers are too many");
+    o.spec = "2-3-2:tanh";
+    o.batch = 0;
+    EXPECT_THROW_MSG(write_exercise(fresh_dir("empty").string(), o), ValueError, "from 1 to 100 samples, got 0");
+    // a problem.txt edited past the limits is refused before any array is made
+    const fs::path dir = fresh_dir("edited");
+    write_exercise(dir.string(), {});
+    std::ofstream(dir / "problem.txt") << "spec: 2-100000-2:sigmoid\nloss: mse_half\nbatch: 3\nseed: 1\n";
+    EXPECT_THROW_MSG(grade_exercise(dir.string()), ValueError, "problem.txt'", "a layer of 100000 units is too wide");
+    fs::remove_all(dir);
+}
+
 TEST(Exercise, RefusesWhatTheReferenceCannotTake) {
     ExerciseOptions o;
     o.spec = "2-3-1:tanh";
