@@ -110,13 +110,22 @@ flags)
   ! grep -q 'vanishing$' "$dir/low.log"
   grep -q "flags vanishing below 1e-06·|δ(L)|" "$dir/low.log" ;;
 cnn)
-  # A CNN spec trains like an MLP spec: the summary shows its layers, and it learns.
+  # A CNN spec trains like an MLP spec: the summary shows its layers, it learns, and it resumes.
   set -e
   "$train" --limit 2000 --epochs 1 --warmup 0 --schedule none --lr 3e-3 --spec 1x28x28-c4k3p1-bn-relu-m2-flat-10 \
     --out "$dir/out" > "$dir/log"  # measured: 0.7318
   grep -q "Conv2d 1→4 k3 p1" "$dir/log"
   grep -q "BatchNorm2d 4" "$dir/log"
-  grep -Eq "^test accuracy: 0\.[6-9]" "$dir/log" ;;
+  grep -Eq "^test accuracy: 0\.[6-9]" "$dir/log"
+  # --resume continues a CNN exactly (batch norm's running statistics are in the checkpoint): as the resume case.
+  args="--limit 1000 --epochs 2 --spec 1x28x28-c4k3p1-bn-relu-m2-flat-10"
+  "$train" $args --out "$dir/straight" > /dev/null
+  "$train" $args --out "$dir/split" --stop-after 1 > /dev/null
+  "$train" --resume "$dir/split/checkpoint.safetensors" > /dev/null
+  cut -d, -f1-6 "$dir/straight/metrics.csv" > "$dir/a"
+  cut -d, -f1-6 "$dir/split/metrics.csv" > "$dir/b"
+  test "$(wc -l < "$dir/a")" -eq 3
+  cmp "$dir/a" "$dir/b" ;;
 sgd_in_backward)
   # --optimizer sgd updates inside backward (backward_and_step); --diagnostics needs the gradients and takes
   # backward, then step. Both must train the same: losses within 1e-5 relative (rounding), accuracies equal.
