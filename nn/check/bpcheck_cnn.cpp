@@ -61,6 +61,28 @@ Array<double> to_doubles(const Array<T>& a) {
     return xt::cast<double>(a);
 }
 
+/// A grouped convolution as the full one the reference computes: W [O, C/g, k, k] → [O, C, k, k], each output
+/// channel's kernel zero outside the input channels of its group (output o is in group o / (O/g)).
+template <class T>
+Array<T> expand_groups(const Array<T>& W, std::size_t groups) {
+    const std::size_t O = W.shape()[0], cg = W.shape()[1], kk = W.shape()[2] * W.shape()[3], og = O / groups;
+    Array<T> full = xt::zeros<T>({O, cg * groups, W.shape()[2], W.shape()[3]});
+    for (std::size_t o = 0; o < O; ++o)
+        std::copy_n(W.data() + o * cg * kk, cg * kk, full.data() + (o * cg * groups + (o / og) * cg) * kk);
+    return full;
+}
+
+/// The inverse view of a gradient of the full kernel: the entries of each output channel's own group, [O, C/g, k, k].
+template <class T>
+Array<T> restrict_groups(const Array<T>& full, std::size_t groups) {
+    const std::size_t O = full.shape()[0], cg = full.shape()[1] / groups, kk = full.shape()[2] * full.shape()[3];
+    const std::size_t og = O / groups;
+    Array<T> W = Array<T>::from_shape({O, cg, full.shape()[2], full.shape()[3]});
+    for (std::size_t o = 0; o < O; ++o)
+        std::copy_n(full.data() + (o * cg * groups + (o / og) * cg) * kk, cg * kk, W.data() + o * cg * kk);
+    return W;
+}
+
 /// X as images [m, C, H, W] (it may come as rows [m, C·H·W]).
 template <class T>
 Array<T> as_images(const CnnSpec& spec, const Array<T>& X) {
@@ -201,7 +223,6 @@ std::string conv_reference_gap(const Cnn<T>& cnn) {
             return layer + " is a batch normalization, which the conv delta reference leaves out";
         if (s.kind == CnnLayerKind::layer_norm)
             return layer + " is a layer normalization, which the conv delta reference leaves out";
-        if (s.groups != 1) return layer + " is a grouped convolution, which the conv delta reference leaves out";
     }
     return "";
 }
@@ -228,7 +249,8 @@ reference::ConvNetParams<T> conv_reference_params(const Cnn<T>& cnn, Loss loss) 
         switch (s.kind) {
             case CnnLayerKind::conv:
                 weights(W, b);
-                r = ConvLayer<T>::conv(W, b, kind, st, p, {s.dilation, s.dilation});
+                r = ConvLayer<T>::conv(s.groups == 1 ? W : expand_groups(W, s.groups), b, kind, st, p,
+                                       {s.dilation, s.dilation});
                 break;
             case CnnLayerKind::max_pool: r = ConvLayer<T>::max_pool(k, st, p); break;
             case CnnLayerKind::avg_pool: r = ConvLayer<T>::avg_pool(k, st, p); break;
@@ -352,7 +374,9 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
             Array<double> theirs_d;
             if (gap.empty()) {
                 const auto& r = ref.layers[k];
-                const Array<T>& theirs = is_delta ? r.delta : q == 0 ? r.dW : r.db;
+                const Array<T>& theirs = is_delta ? r.delta
+                                         : q == 0 ? (spec.layers[k].groups == 1 ? r.dW : restrict_groups(r.dW, spec.layers[k].groups))
+                                                  : r.db;
                 if (shape_of(theirs) != check.shape)
                     throw ShapeError("bpcheck: layer " + std::to_string(k + 1) + " " + check.name + ": autograd " +
                                      shape_str(check.shape) + ", reference " + shape_str(shape_of(theirs)));

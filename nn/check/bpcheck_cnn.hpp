@@ -1,7 +1,8 @@
 // bpcheck for CNNs: the three-way check of a Cnn — autograd vs the conv delta reference (nn/reference/conv_backprop)
 // vs central finite differences — with the MLP check's per-layer report of δ(l) = ∂loss/∂z(l), ΔW(l) and Δb(l), and
-// golden fixtures of a Cnn's gradients. Batch and layer norm and grouped convolutions, which the reference leaves out,
-// are checked two ways (autograd vs finite differences), and the report says so.
+// golden fixtures of a Cnn's gradients. Batch and layer norm, which the reference leaves out, are checked two ways
+// (autograd vs finite differences), and the report says so; a grouped convolution is given to the reference as the
+// full convolution whose kernel is zero between groups.
 #pragma once
 
 #include <string>
@@ -20,7 +21,8 @@ template <class T>
 std::string conv_reference_gap(const Cnn<T>& cnn);
 
 /// The reference's view of a Cnn for a loss: every layer's kind, W, b (zeros without bias), geometry and activation
-/// (the output's as reference_output_kind gives it). ValueError when conv_reference_gap is not empty, for a custom
+/// (the output's as reference_output_kind gives it); a grouped convolution's kernel expanded to the full one, zero
+/// between groups. ValueError when conv_reference_gap is not empty, for a custom
 /// activation (the reference has no formula for it) and when the output activation does not fit the loss.
 template <class T>
 reference::ConvNetParams<T> conv_reference_params(const Cnn<T>& cnn, Loss loss);
