@@ -440,11 +440,6 @@ void finite_differences(const FdModel& d, std::size_t k, Target target, double s
     }
 }
 
-template <class T>
-Array<double> as_double(const Array<T>& a) {
-    return xt::cast<double>(a);
-}
-
 }  // namespace
 
 template <class T>

@@ -192,6 +192,12 @@ Tensor<T> check_loss(const Tensor<T>& out, const Tensor<T>& z_last, const Array<
 /// of `max`, sorted.
 std::vector<std::size_t> fd_indices(std::size_t n, std::size_t max, Generator& gen);
 
+/// `a` in double, for comparisons and for the double copy finite differences run on.
+template <class T>
+Array<double> as_double(const Array<T>& a) {
+    return xt::cast<double>(a);
+}
+
 /// Compares a with b (same shape) under `tol` at the flat indices `only` (nullptr: everywhere); the scale S is
 /// taken over all elements of both. Also used by the fixture check.
 Comparison compare_arrays(const Array<double>& a, const Array<double>& b, const Tolerance& tol,

@@ -195,11 +195,6 @@ std::pair<std::size_t, std::string> row_of(const std::string& name, std::size_t 
     return {k, q};
 }
 
-template <class T>
-Array<double> as_double(const Array<T>& a) {
-    return xt::cast<double>(a);
-}
-
 /// The per-step arrays [N, K] of one layer as one [T, N, K].
 template <class T>
 Array<T> steps_joined(const std::vector<Array<T>>& steps) {

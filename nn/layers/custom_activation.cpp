@@ -8,10 +8,13 @@
 #include <utility>
 
 #include "autograd/array/errors.hpp"
+#include "nn/layers/spec_text.hpp"
 #include "nn/reference/activation_kind.hpp"
 
 namespace dg::nn {
 namespace {
+
+using detail::ends_with;
 
 struct Registry {
     std::mutex mutex;
@@ -21,10 +24,6 @@ struct Registry {
 Registry& registry() {
     static Registry r;
     return r;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 void check_name(const std::string& name) {

@@ -10,6 +10,8 @@ namespace dg::nn {
 
 namespace {
 
+using detail::ends_with;
+
 using detail::all_digits;
 using detail::split;
 using detail::trim;
@@ -29,10 +31,6 @@ ActivationSpec parse_act(std::string_view spec, std::string_view text) {
     } catch (const ValueError& e) {
         fail(spec, e.what());
     }
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 }  // namespace

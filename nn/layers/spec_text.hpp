@@ -1,5 +1,5 @@
-// The text helpers the spec parsers share (the MLP spec in mlp.cpp, the CNN spec in cnn.cpp): trimming, splitting
-// and recognising digits.
+// The text helpers the spec parsers share (the MLP spec in mlp.cpp, the CNN spec in cnn.cpp, activation names):
+// trimming, splitting, suffixes and recognising digits.
 #pragma once
 
 #include <cctype>
@@ -29,6 +29,11 @@ inline std::vector<std::string_view> split(std::string_view s, char sep, bool ou
         }
     }
     return parts;
+}
+
+/// Whether s ends with `suffix` (std::string_view::ends_with is C++20).
+inline bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 /// Whether s is a non-empty run of decimal digits.

@@ -58,6 +58,9 @@ struct RecurrentResult {
 
 namespace detail {
 
+/// The gate nonlinearities of the LSTM and GRU references, by name.
+constexpr ActivationKind sigmoid = ActivationKind::sigmoid, tanh_kind = ActivationKind::tanh;
+
 /// Checks the head against the top layer's width H and the targets Y: [T·N, K] (every_step) or [N, K]
 /// (last_step); fn names the public function in the messages.
 template <class T>

@@ -11,7 +11,8 @@
 namespace dg::reference {
 namespace {
 
-constexpr ActivationKind sigmoid = ActivationKind::sigmoid, tanh_kind = ActivationKind::tanh;
+using detail::sigmoid;
+using detail::tanh_kind;
 
 /// The checks of bptt_gru and bptt_gru_loss (fn names which).
 template <class T>
