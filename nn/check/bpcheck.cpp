@@ -158,9 +158,11 @@ std::string BpcheckReport::table(bool header) const {
            "  passes when abs ≤ atol or rel ≤ rtol (rtol autograd-ref "
         << fmt("%g", tolerances.analytic.rtol) << ", with fd " << fmt("%g", tolerances.numeric.rtol)
         << ").\n"
-           "fd: central finite differences of the loss on a forward pass of their own in long double (its loss is the\n"
-           "  fd value above); column fd: entries differentiated, kinks: those left out because their stencil crossed a\n"
-           "  kink; \"-\": nothing compared.\n";
+           "fd: central finite differences of the loss on a forward pass of their own (its loss is the fd value above),\n"
+           "  in "
+        << fd_precision <<
+        "; column fd: entries differentiated, kinks: those left out because their stencil crossed a kink;\n"
+           "  \"-\": nothing compared.\n";
     out << (ok() ? "PASS" : "FAIL") << ": " << layers.size() << " layers, " << fd_count()
         << " finite-difference coordinates, " << flagged_count() << " flagged at kinks\n";
     return out.str();

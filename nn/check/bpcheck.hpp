@@ -110,6 +110,7 @@ struct BpcheckReport {
     /// then autograd is checked against finite differences only, and `note` says why.
     bool reference_run = true;
     std::string note;  ///< what the check left out and why, and what the finite differences ran on; "" for none
+    std::string fd_precision = "long double";  ///< the type the finite differences' forward pass computes in
     /// How the loss reaches δ(L) and the batch's 1/m in every δ (set by the Mlp check; "" for none).
     std::string convention;
     double lambda = 0;      ///< the L2 penalty's λ

@@ -339,6 +339,7 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
     report.batch = X.shape()[0];
     report.tolerances = options.tolerances;
     report.reference_run = gap.empty();
+    report.fd_precision = "double";
     report.note = "finite differences of the network's own forward pass in double (no graph)";
     if (!gap.empty())
         report.note = gap + ": checked two ways, autograd vs finite differences; " + report.note;

@@ -265,6 +265,7 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
     report.dtype = dtype_label<T>();
     report.batch = X.shape()[1];
     report.tolerances = options.tolerances;
+    report.fd_precision = "double";
     report.note = std::string("delta t<k> is the gradient at a layer's input projection x_t W_ih^T + b_ih at step k") +
                   (spec.cell == RecurrentKind::lstm ? " (the gates' pre-activations i, f, g, o)"
                    : spec.cell == RecurrentKind::gru ? " (blocks r, z, n)" : " (the pre-activation)") +
