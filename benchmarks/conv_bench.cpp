@@ -4,6 +4,7 @@
 // 120, 84, 10 (ReLU between). Wall time: the two-thread step needs it.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -91,6 +92,28 @@ void step(benchmark::State& state, int threads) {
     dg::set_num_threads(1);
 }
 
+/// The step under the name benchmarks/compare pairs with torch_bench's (f32/<ours|fused>/lenet5/b64): the thread
+/// count from DG_NUM_THREADS (as compare sets it), `fused` written as opt.backward_and_step(loss).
+void compare_step(benchmark::State& state, bool fused) {
+    dg::set_num_threads(dg::detail::threads_from_environment());
+    LeNet net;
+    Batch data;
+    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(0.01));
+    for (auto _ : state) {
+        const Tensor<T> loss = dg::softmax_cross_entropy(net.logits(data.x), data.labels);
+        if (fused) {
+            opt.backward_and_step(loss);
+        } else {
+            loss.backward();
+            opt.step();
+        }
+        opt.zero_grad();
+        benchmark::DoNotOptimize(loss.item());
+    }
+    per_sample(state);
+    dg::set_num_threads(1);
+}
+
 void register_all() {
     static LeNet net;
     static Batch data;
@@ -142,6 +165,15 @@ void register_all() {
         benchmark::RegisterBenchmark(("f32/lenet5/b64/step/threads:" + std::to_string(threads)).c_str(), step, threads)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
+    // For benchmarks/compare: CPU time of the calling thread unless DG_BENCH_TIME=real (as mlp_step_bench).
+    const char* time = std::getenv("DG_BENCH_TIME");
+    const bool real = time && std::string(time) == "real";
+    for (bool fused : {false, true}) {
+        auto* b = benchmark::RegisterBenchmark(fused ? "f32/fused/lenet5/b64" : "f32/ours/lenet5/b64", compare_step,
+                                               fused);
+        b->Unit(benchmark::kMicrosecond);
+        if (real) b->UseRealTime();
+    }
 }
 
 }  // namespace

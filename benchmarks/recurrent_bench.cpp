@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -100,16 +101,22 @@ Tf hidden_states(const Model& m, Kind kind, Variant variant) {
     return concat(hs, 0);
 }
 
-void train_step(benchmark::State& state, Kind kind, Variant variant) {
-    dg::set_num_threads(1);
+/// One step; `from_environment`: on DG_NUM_THREADS threads (benchmarks/compare's rows), else on one; `fused`: written
+/// as opt.backward_and_step(loss).
+void train_step(benchmark::State& state, Kind kind, Variant variant, bool from_environment, bool fused) {
+    dg::set_num_threads(from_environment ? dg::detail::threads_from_environment() : 1);
     dg::Generator gen(42);
     Model m(kind, gen);
     dg::optim::SGD<float> opt(m.parameters(), dg::optim::SGDOptions(lr));
     for (auto _ : state) {
         const Tf logits = linear(hidden_states(m, kind, variant), m.w_out, m.b_out);
         Tf loss = softmax_cross_entropy(logits, m.targets);
-        loss.backward();
-        opt.step();
+        if (fused) {
+            opt.backward_and_step(loss);
+        } else {
+            loss.backward();
+            opt.step();
+        }
         opt.zero_grad();
         benchmark::DoNotOptimize(loss.item());
     }
@@ -136,7 +143,20 @@ int main(int argc, char** argv) {
             // The unfused GRU step is not written here: its fused op is checked against one in the tests.
             if (kind == Kind::gru && (variant == Variant::unfused || variant == Variant::sliced)) continue;
             const std::string name = std::string(kname) + "/" + vname + "/T32/N32";
-            benchmark::RegisterBenchmark(name.c_str(), train_step, kind, variant)->Unit(benchmark::kMillisecond);
+            benchmark::RegisterBenchmark(name.c_str(), train_step, kind, variant, false, false)
+                ->Unit(benchmark::kMillisecond);
+        }
+    // The sequence variant under the names benchmarks/compare pairs with torch_bench's (torch::nn::RNN / LSTM):
+    // DG_NUM_THREADS threads; CPU time of the calling thread unless DG_BENCH_TIME=real (as mlp_step_bench).
+    const char* time = std::getenv("DG_BENCH_TIME");
+    const bool real = time && std::string(time) == "real";
+    const std::pair<Kind, const char*> rows[] = {{Kind::rnn, "rnn-tanh-h128-T32"}, {Kind::lstm, "lstm-h128-T32"}};
+    for (const auto& [kind, wname] : rows)
+        for (bool fused : {false, true}) {
+            const std::string name = std::string("f32/") + (fused ? "fused/" : "ours/") + wname + "/b32";
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), train_step, kind, Variant::sequence, true, fused);
+            b->Unit(benchmark::kMicrosecond);
+            if (real) b->UseRealTime();
         }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

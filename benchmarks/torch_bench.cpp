@@ -81,6 +81,70 @@ void tiny_op_chain(benchmark::State& state) {
                                                                    benchmark::Counter::kInvert);
 }
 
+// LeNet-5 as conv_bench.cpp builds it: pad-2 conv 6@5x5, ReLU, max-pool 2, conv 16@5x5, ReLU, max-pool 2, flatten,
+// 120, 84, 10 (ReLU between); 1x28x28 inputs in [0, 1), batch 64.
+struct LeNetImpl : torch::nn::Module {
+    torch::nn::Conv2d c1{register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 6, 5).padding(2)))};
+    torch::nn::Conv2d c2{register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(6, 16, 5)))};
+    torch::nn::Linear f1{register_module("f1", torch::nn::Linear(400, 120))};
+    torch::nn::Linear f2{register_module("f2", torch::nn::Linear(120, 84))};
+    torch::nn::Linear f3{register_module("f3", torch::nn::Linear(84, 10))};
+    torch::Tensor forward(torch::Tensor x) {
+        x = torch::max_pool2d(torch::relu(c1->forward(x)), 2);
+        x = torch::max_pool2d(torch::relu(c2->forward(x)), 2);
+        x = torch::relu(f1->forward(x.flatten(1)));
+        x = torch::relu(f2->forward(x));
+        return f3->forward(x);
+    }
+};
+
+void lenet_step(benchmark::State& state) {
+    const int64_t batch = 64;
+    torch::manual_seed(42);
+    LeNetImpl model;
+    torch::optim::SGD opt(model.parameters(), torch::optim::SGDOptions(0.01));
+    const torch::Tensor x = torch::rand({batch, 1, 28, 28});
+    const torch::Tensor target = torch::randint(10, {batch}, torch::kLong);
+    for (auto _ : state) {
+        torch::Tensor loss = torch::nn::functional::cross_entropy(model.forward(x), target);
+        loss.backward();
+        opt.step();
+        opt.zero_grad();
+        benchmark::DoNotOptimize(loss.item<double>());
+    }
+    state.counters["samples_per_s"] =
+        benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// recurrent_bench.cpp's setting (issue 19): embedding 64 (vocabulary 64) -> torch::nn::RNN (tanh) or LSTM, hidden
+// 128, one layer -> 64-way linear head, cross-entropy at every step, sequence 32, batch 32, SGD. Rate: sequences/s.
+void recurrent_step(benchmark::State& state, bool lstm) {
+    const int64_t steps = 32, batch = 32, vocab = 64, embed = 64, hidden = 128, classes = 64;
+    torch::manual_seed(42);
+    torch::nn::Embedding table(vocab, embed);
+    torch::nn::RNN rnn(torch::nn::RNNOptions(embed, hidden).nonlinearity(torch::kTanh));
+    torch::nn::LSTM cell(torch::nn::LSTMOptions(embed, hidden));
+    torch::nn::Linear head(hidden, classes);
+    std::vector<torch::Tensor> params = table->parameters();
+    for (const auto& p : (lstm ? cell->parameters() : rnn->parameters())) params.push_back(p);
+    for (const auto& p : head->parameters()) params.push_back(p);
+    torch::optim::SGD opt(params, torch::optim::SGDOptions(0.01));
+    const torch::Tensor ids = torch::randint(vocab, {steps, batch}, torch::kLong);
+    const torch::Tensor target = torch::randint(classes, {steps * batch}, torch::kLong);
+    for (auto _ : state) {
+        const torch::Tensor x = table->forward(ids);  // [T, N, E]
+        const torch::Tensor h = lstm ? std::get<0>(cell->forward(x)) : std::get<0>(rnn->forward(x));  // [T, N, H]
+        torch::Tensor loss = torch::nn::functional::cross_entropy(head->forward(h.reshape({steps * batch, hidden})),
+                                                                  target);
+        loss.backward();
+        opt.step();
+        opt.zero_grad();
+        benchmark::DoNotOptimize(loss.item<double>());
+    }
+    state.counters["sequences_per_s"] =
+        benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,6 +160,13 @@ int main(int argc, char** argv) {
             b->Unit(benchmark::kMicrosecond);
             if (real) b->UseRealTime();
         }
+    }
+    // The CNN and recurrent steps (conv_bench.cpp and recurrent_bench.cpp register ours under the same names).
+    for (auto* b : {benchmark::RegisterBenchmark("f32/torch/lenet5/b64", lenet_step),
+                    benchmark::RegisterBenchmark("f32/torch/rnn-tanh-h128-T32/b32", recurrent_step, false),
+                    benchmark::RegisterBenchmark("f32/torch/lstm-h128-T32/b32", recurrent_step, true)}) {
+        b->Unit(benchmark::kMicrosecond);
+        if (real) b->UseRealTime();
     }
     benchmark::RegisterBenchmark("BM_TinyOpChain/torch", tiny_op_chain)->Unit(benchmark::kMicrosecond);
     benchmark::Initialize(&argc, argv);
