@@ -45,16 +45,21 @@ void save_bpcheck_fixture(const std::string& path, Mlp<T>& mlp, const Array<T>& 
 struct FixtureRow {
     std::size_t layer = 0;  ///< 0 for the loss
     std::string name;       ///< the tensor name: "loss", "grad.fc1.weight", ...
-    Shape shape;
+    Shape shape;            ///< the stored tensor's shape
     Comparison comparison;  ///< a = recomputed, b = stored
 };
 
+/// A fixture checked: its settings as stored, and one row per stored tensor.
 struct FixtureReport {
-    std::string path, spec, loss, dtype;
-    double lambda = 0;
-    std::size_t batch = 0;
-    Tolerance tolerance;
-    std::vector<FixtureRow> rows;
+    std::string path;   ///< the file, as given
+    std::string spec;   ///< the network's spec text, as stored
+    std::string loss;   ///< the loss's name, as stored
+    std::string dtype;  ///< "F64" or "F32"
+    double lambda = 0;      ///< the L2 penalty's λ
+    std::size_t batch = 0;  ///< m
+    Tolerance tolerance;           ///< what the comparisons used
+    std::vector<FixtureRow> rows;  ///< the loss first, then every stored gradient
+    /// Every row within the tolerance.
     bool ok() const;
     /// One row per stored tensor with max abs / rel error, then PASS or FAIL.
     std::string table() const;
@@ -68,10 +73,11 @@ FixtureReport check_bpcheck_fixture(const std::string& path, const Tolerance* to
 /// The stored Mlp, batch and settings of a fixture, for running the full bpcheck on them.
 template <class T>
 struct Fixture {
-    std::shared_ptr<Mlp<T>> mlp;
-    Array<T> X, Y;
-    Loss loss = Loss::mse;
-    double lambda = 0;
+    std::shared_ptr<Mlp<T>> mlp;  ///< the network with the stored parameters
+    Array<T> X;                   ///< the batch [m, n0]
+    Array<T> Y;                   ///< the targets [m, nL]
+    Loss loss = Loss::mse;        ///< the stored loss
+    double lambda = 0;            ///< the stored L2 penalty's λ
 };
 /// Loads a fixture whose dtype is T's (IoError otherwise).
 template <class T>
