@@ -59,31 +59,10 @@ TEST(BpttGruHandworked, OneStepFollowsTheFormulas) {
     EXPECT_NEAR(r.layers[0].dh0(0, 0), e * z + dr * 0.1 + dz * 0.4 + dn * r_ * -0.6, 1e-15);
 }
 
-struct GruProblem {
-    GruParams<double> net;
-    Array<double> X, Y;
-    std::vector<Array<double>> h0;
-};
+using GruProblem = test::GatedProblem<GruParams<double>>;
 
 GruProblem random_gru_problem(std::mt19937_64& rng, Loss loss, LossAt at, std::size_t depth) {
-    std::uniform_int_distribution<std::size_t> size(1, 3);
-    GruProblem p;
-    const std::size_t T = size(rng) + 1, N = size(rng), C = size(rng);
-    p.X = random_array(rng, {T, N, C}, 1.0);
-    std::size_t in = C;
-    for (std::size_t l = 0; l < depth; ++l) {
-        const std::size_t H = size(rng);
-        const double k = 0.8 / std::sqrt(double(H));
-        p.net.layers.push_back({random_array(rng, {3 * H, in}, k), random_array(rng, {3 * H, H}, k),
-                                random_array(rng, {3 * H}, 0.3), random_array(rng, {3 * H}, 0.3)});
-        p.h0.push_back(random_array(rng, {N, H}, 0.5));
-        in = H;
-    }
-    const std::size_t K = size(rng) + 1;
-    p.net.head = {random_array(rng, {K, in}, 1.0), random_array(rng, {K}, 0.3),
-                  loss == Loss::mse ? ActivationKind::tanh : ActivationKind::identity, {}};
-    p.Y = test::random_targets(rng, loss, at == LossAt::every_step ? T * N : N, K);
-    return p;
+    return test::random_gated_problem<GruParams<double>>(rng, 3, false, loss, at, depth);
 }
 
 TEST(BpttGruFiniteDifferences, EveryGradientMatchesTheReferencesOwnLoss) {

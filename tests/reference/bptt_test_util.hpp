@@ -16,6 +16,42 @@
 
 namespace dg::reference::test {
 
+/// A random gated recurrent network (the LSTM's or GRU's parameters, `gates` = 4 or 3 blocks per weight), its batch
+/// [T, N, C], initial states and targets: sizes 1–3, the head tanh under mse. c0 is drawn only `with_cell` (LSTM).
+template <class Net>
+struct GatedProblem {
+    Net net;                          ///< layers and head
+    Array<double> X;                  ///< [T, N, C]
+    Array<double> Y;                  ///< targets for `at`
+    std::vector<Array<double>> h0;    ///< per layer [N, H]
+    std::vector<Array<double>> c0;    ///< per layer [N, H] (LSTM only)
+};
+
+/// Draws a GatedProblem of `depth` layers (see there).
+template <class Net>
+GatedProblem<Net> random_gated_problem(std::mt19937_64& rng, std::size_t gates, bool with_cell, Loss loss, LossAt at,
+                                       std::size_t depth) {
+    std::uniform_int_distribution<std::size_t> size(1, 3);
+    GatedProblem<Net> p;
+    const std::size_t T = size(rng) + 1, N = size(rng), C = size(rng);
+    p.X = random_array(rng, {T, N, C}, 1.0);
+    std::size_t in = C;
+    for (std::size_t l = 0; l < depth; ++l) {
+        const std::size_t H = size(rng);
+        const double k = 0.8 / std::sqrt(double(H));
+        p.net.layers.push_back({random_array(rng, {gates * H, in}, k), random_array(rng, {gates * H, H}, k),
+                                random_array(rng, {gates * H}, 0.3), random_array(rng, {gates * H}, 0.3)});
+        p.h0.push_back(random_array(rng, {N, H}, 0.5));
+        if (with_cell) p.c0.push_back(random_array(rng, {N, H}, 1.0));
+        in = H;
+    }
+    const std::size_t K = size(rng) + 1;
+    p.net.head = {random_array(rng, {K, in}, 1.0), random_array(rng, {K}, 0.3),
+                  loss == Loss::mse ? ActivationKind::tanh : ActivationKind::identity, {}};
+    p.Y = random_targets(rng, loss, at == LossAt::every_step ? T * N : N, K);
+    return p;
+}
+
 /// Expects `analytic` to be the central difference (step 1e-6) of `loss` with respect to every element of `param`,
 /// which is perturbed in place and restored.
 inline void expect_matches_differences(const Array<double>& analytic, Array<double>& param,
