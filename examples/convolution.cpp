@@ -39,7 +39,9 @@ Mosaic mosaic(const std::vector<std::vector<double>>& planes, std::size_t h, std
 /// Draws a mosaic as a heat map of the given size into the example's folder.
 void draw(const examples::Example& ex, const std::string& title, const Mosaic& m, const std::string& file, int width,
           int height) {
-    if (examples::plot_heatmap_png(title, m.xs, m.ys, m.grid, {}, ex.path(file), width, height))
+    // Planes side by side, a pixel per cell: the axes count pixels of the mosaic, not input features.
+    if (examples::plot_heatmap_png(title, m.xs, m.ys, m.grid, {}, ex.path(file), width, height, "pixel column",
+                                   "pixel row"))
         std::cout << "picture: " << ex.path(file) << "\n";
 }
 
@@ -136,7 +138,7 @@ int main(int argc, char** argv) {
     std::cout << "δ(1) [1, 8, 28, 28]: max |δ| " << top << ", max |reference − autograd| " << diff << " ("
               << diff / top << " of max |δ|)\n";
     ex.check(diff <= 1e-5 * top, "the conv layer's δ from the reference equals autograd's (float rounding)",
-             "max difference " + std::to_string(diff / top) + " of max |δ|");
+             "max difference " + examples::format("%.2g", diff / top) + " of max |δ|");
     // Where max pooling routed δ: only the arg-max of each 2×2 window of a(1) gets a gradient, so at least 3 in 4
     // entries of δ(1) are zero (ReLU's zeros add more).
     std::size_t zeros = 0;

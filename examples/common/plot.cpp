@@ -158,7 +158,8 @@ bool plot_panels_png(const std::string& title, const std::vector<Chart>& panels,
 
 bool plot_heatmap_png(const std::string& title, const std::vector<double>& xs, const std::vector<double>& ys,
                       const std::vector<std::vector<double>>& grid, const std::vector<Series>& points,
-                      const std::string& png_path, int width, int height) {
+                      const std::string& png_path, int width, int height, const std::string& xlabel,
+                      const std::string& ylabel) {
     const Files f = files_of(png_path);
     {
         std::ofstream out(f.in_folder(f.dat()));
@@ -176,7 +177,7 @@ bool plot_heatmap_png(const std::string& title, const std::vector<double>& xs, c
     }
     std::ofstream out(f.in_folder(f.gp()));
     preamble(out, f, title, width, height);
-    out << "set view map\nset xlabel \"x1\"\nset ylabel \"x2\"\n";
+    out << "set view map\nset xlabel \"" << xlabel << "\"\nset ylabel \"" << ylabel << "\"\n";
     if (!xs.empty() && !ys.empty())  // the grid decides the frame, so lines drawn on top cannot stretch it
         out << "set xrange [" << xs.front() << ":" << xs.back() << "]\nset yrange [" << ys.front() << ":"
             << ys.back() << "]\nset size ratio -1\n";

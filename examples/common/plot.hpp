@@ -46,7 +46,8 @@ bool plot_panels_png(const std::string& title, const std::vector<Chart>& panels,
 /// and lines on top: grid[i][j] is the value at (xs[j], ys[i]). Lines are drawn clipped to the grid's frame.
 bool plot_heatmap_png(const std::string& title, const std::vector<double>& xs, const std::vector<double>& ys,
                       const std::vector<std::vector<double>>& grid, const std::vector<Series>& points,
-                      const std::string& png_path, int width = heatmap_width, int height = heatmap_height);
+                      const std::string& png_path, int width = heatmap_width, int height = heatmap_height,
+                      const std::string& xlabel = "x1", const std::string& ylabel = "x2");
 
 /// Creates a folder (and its parents) if missing; throws dg::IoError when it cannot.
 void ensure_dir(const std::string& path);
