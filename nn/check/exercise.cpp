@@ -85,6 +85,15 @@ std::string rows_of(const Shape& shape) {
 // A problem file that must have `shape`.
 Array<double> read_problem_array(const fs::path& dir, const std::string& name, const Shape& shape, const std::string& what) {
     Array<double> a = read_numbers(dir / name);
+    // A problem is worked by hand, so its numbers are finite and hand-sized. (Far larger ones, |x| > 6e18, would also
+    // take the reference's vectorised exp out of the range xsimd converts to an integer: undefined behaviour.)
+    constexpr double largest = 1e6;
+    const std::size_t cols = a.shape()[1];
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!(std::abs(a.flat(i)) <= largest))
+            throw IoError("'" + (dir / name).string() + "': line " + std::to_string(i / cols + 1) + ", number " +
+                          std::to_string(i % cols + 1) + " is " + shortest(a.flat(i)) + "; a problem's numbers are " +
+                          "finite and at most 1e6 in magnitude (" + what + ")");
     if (shape_of(a) != shape && !fit_vector(a, shape))
         throw IoError("'" + (dir / name).string() + "' holds " + shape_str(shape_of(a)) + ", expected " + shape_str(shape) +
                       " (" + what + ": " + rows_of(shape) + ")");

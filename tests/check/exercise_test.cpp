@@ -398,6 +398,12 @@ TEST(Grade, MissingOrMalformedFilesAreClearErrors) {
     solve(dir, 2);
     std::ofstream(dir / "W2.csv") << "1,2\n";
     EXPECT_THROW_MSG(grade_exercise(dir.string()), IoError, "W2.csv' holds [1, 2], expected [2, 3]");
+    // Numbers beyond a hand computation (found by fuzz_exercise: 1.1e25 took the reference's exp out of xsimd's range).
+    std::ofstream(dir / "W2.csv") << "0.1 0.2 0.3\n0.4 1111111111111111111111110 0.6\n";
+    EXPECT_THROW_MSG(grade_exercise(dir.string()), IoError, "W2.csv': line 2, number 2 is 1.111111111", "e+24;",
+                     "finite and at most 1e6 in magnitude");
+    std::ofstream(dir / "W2.csv") << "0.1 0.2 0.3\n0.4 nan 0.6\n";
+    EXPECT_THROW_MSG(grade_exercise(dir.string()), IoError, "W2.csv': line 2, number 2 is nan");
     std::ofstream(dir / "problem.txt") << "spec: 2-3-2:sigmoid\nloss: mse_half\n";
     EXPECT_THROW_MSG(grade_exercise(dir.string()), IoError, "has no \"batch: ...\" line");
     fs::remove_all(dir);
