@@ -47,6 +47,19 @@ std::string index_str(const Shape& shape, std::size_t flat) {
     return s + "]";
 }
 
+void fill_comparisons(QuantityCheck& q, Array<double> autograd, Array<double> reference, const Array<double>& fd,
+                      const std::vector<std::size_t>& compared, std::size_t fd_count, const BpcheckTolerances& tol) {
+    const bool with_reference = reference.dimension() != 0;  // a default Array (0-d) when the reference did not run
+    if (with_reference) q.autograd_vs_reference = compare_arrays(autograd, reference, tol.analytic);
+    q.fd_count = fd_count;
+    q.autograd_vs_fd = compare_arrays(autograd, fd, tol.numeric, &compared);
+    if (with_reference) q.reference_vs_fd = compare_arrays(reference, fd, tol.numeric, &compared);
+    q.autograd = std::move(autograd);
+    q.reference = std::move(reference);
+    q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
+}
+
 Comparison compare_arrays(const Array<double>& a, const Array<double>& b, const Tolerance& tol,
                           const std::vector<std::size_t>* only) {
     if (a.size() != b.size())
@@ -491,20 +504,11 @@ BpcheckReport bpcheck(Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, Loss lo
             if (shape_of(theirs) != q.shape)
                 throw ShapeError("bpcheck: layer " + std::to_string(k + 1) + " " + name + ": autograd " +
                                  shape_str(q.shape) + ", reference " + shape_str(shape_of(theirs)));
-            const Array<double> mine_d = as_double(mine), theirs_d = as_double(theirs);
-            q.autograd_vs_reference = compare_arrays(mine_d, theirs_d, options.tolerances.analytic);
-
             Array<double> fd;
             std::vector<std::size_t> compared;
             const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
             finite_differences(d, k, target, options.eps, chosen, fd, compared, q.flagged);
-            q.fd_count = chosen.size();
-            q.autograd_vs_fd = compare_arrays(mine_d, fd, options.tolerances.numeric, &compared);
-            q.reference_vs_fd = compare_arrays(theirs_d, fd, options.tolerances.numeric, &compared);
-            q.autograd = mine_d;
-            q.reference = theirs_d;
-            q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
-            for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
+            fill_comparisons(q, as_double(mine), as_double(theirs), fd, compared, chosen.size(), options.tolerances);
             layer.quantities.push_back(std::move(q));
         }
         report.layers.push_back(std::move(layer));

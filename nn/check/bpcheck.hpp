@@ -204,6 +204,13 @@ Array<double> as_double(const Array<T>& a) {
 Comparison compare_arrays(const Array<double>& a, const Array<double>& b, const Tolerance& tol,
                           const std::vector<std::size_t>* only = nullptr);
 
+/// Fills q's comparisons and its three arrays: autograd's against the reference's (a default, 0-d Array: the
+/// reference was not run, so q keeps no reference comparisons) under the analytic tolerance, and both against the finite differences
+/// `fd` at the flat indices `compared` under the numeric one; `fd_count` differences were attempted. The entries of
+/// q.fd outside `compared` are NaN (none taken there).
+void fill_comparisons(QuantityCheck& q, Array<double> autograd, Array<double> reference, const Array<double>& fd,
+                      const std::vector<std::size_t>& compared, std::size_t fd_count, const BpcheckTolerances& tol);
+
 /// "[2, 3]": a flat index of `shape` as a multi-index, for reports.
 std::string index_str(const Shape& shape, std::size_t flat);
 

@@ -17,20 +17,6 @@ namespace dg::nn {
 
 namespace {
 
-/// "conv", "max_pool", ...: how the report names a layer's kind.
-const char* kind_name(CnnLayerKind k) {
-    switch (k) {
-        case CnnLayerKind::conv: return "conv";
-        case CnnLayerKind::max_pool: return "max_pool";
-        case CnnLayerKind::avg_pool: return "avg_pool";
-        case CnnLayerKind::batch_norm: return "batch_norm";
-        case CnnLayerKind::layer_norm: return "layer_norm";
-        case CnnLayerKind::flatten: return "flatten";
-        case CnnLayerKind::dense: return "dense";
-    }
-    return "?";
-}
-
 bool is_norm(CnnLayerKind k) { return k == CnnLayerKind::batch_norm || k == CnnLayerKind::layer_norm; }
 
 /// The activation of layer l (0-based), identity when it has none.
@@ -54,11 +40,6 @@ std::vector<std::string> param_labels(CnnLayerKind k, std::size_t count) {
     std::vector<std::string> labels = is_norm(k) ? std::vector<std::string>{"gamma", "beta"} : std::vector<std::string>{"W", "b"};
     labels.resize(count);
     return labels;
-}
-
-template <class T>
-Array<double> to_doubles(const Array<T>& a) {
-    return xt::cast<double>(a);
 }
 
 /// A grouped convolution as the full one the reference computes: W [O, C/g, k, k] → [O, C, k, k], each output
@@ -318,13 +299,13 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
 
     FdNet d;
     d.net = double_copy(cnn);
-    d.Y = to_doubles(Y);
+    d.Y = as_double(Y);
     d.loss = loss;
     {
         NoGradGuard no_grad;
         const std::vector<Array<double>> buffers = buffer_values(*d.net);
         d.net->record_preactivations(true);
-        d.X = Tensor<double>(to_doubles(as_images(cnn.spec(), X)));
+        d.X = Tensor<double>(as_double(as_images(cnn.spec(), X)));
         (*d.net)(d.X);
         d.z = d.net->preactivations();
         d.a = d.net->layer_outputs();
@@ -371,7 +352,7 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
             QuantityCheck check;
             check.name = is_delta ? "delta" : labels[q];
             check.shape = shape_of(mine);
-            const Array<double> mine_d = to_doubles(mine);
+            Array<double> mine_d = as_double(mine);
             Array<double> theirs_d;
             if (gap.empty()) {
                 const auto& r = ref.layers[k];
@@ -381,20 +362,14 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
                 if (shape_of(theirs) != check.shape)
                     throw ShapeError("bpcheck: layer " + std::to_string(k + 1) + " " + check.name + ": autograd " +
                                      shape_str(check.shape) + ", reference " + shape_str(shape_of(theirs)));
-                theirs_d = to_doubles(theirs);
-                check.autograd_vs_reference = compare_arrays(mine_d, theirs_d, options.tolerances.analytic);
+                theirs_d = as_double(theirs);
             }
             Array<double> fd;
             std::vector<std::size_t> compared;
             const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
             cnn_finite_differences(d, k, is_delta ? -1 : q, options.eps, chosen, fd, compared, check.flagged);
-            check.fd_count = chosen.size();
-            check.autograd_vs_fd = compare_arrays(mine_d, fd, options.tolerances.numeric, &compared);
-            if (gap.empty()) check.reference_vs_fd = compare_arrays(theirs_d, fd, options.tolerances.numeric, &compared);
-            check.autograd = mine_d;
-            check.reference = theirs_d;  // empty when the reference was not run
-            check.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
-            for (std::size_t i : compared) check.fd.flat(i) = fd.flat(i);
+            // theirs_d is empty when the reference was not run: then autograd is checked against fd alone.
+            fill_comparisons(check, std::move(mine_d), std::move(theirs_d), fd, compared, chosen.size(), options.tolerances);
             layer.quantities.push_back(std::move(check));
         }
         report.layers.push_back(std::move(layer));

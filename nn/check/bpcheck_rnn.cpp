@@ -300,19 +300,11 @@ BpcheckReport bpcheck(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y
         if (shape_of(theirs) != q.shape)
             throw ShapeError("bpcheck: " + name + " of layer " + std::to_string(layer) + ": autograd " +
                              shape_str(q.shape) + ", reference " + shape_str(shape_of(theirs)));
-        const Array<double> a = as_double(mine), b = as_double(theirs);
-        q.autograd_vs_reference = compare_arrays(a, b, options.tolerances.analytic);
         Array<double> fd = xt::zeros<double>(q.shape);
         std::vector<std::size_t> compared;
         const auto chosen = fd_indices(mine.size(), options.max_fd_per_quantity, gen);
         central_differences(loss_at, pattern, options.eps, chosen, fd, compared, q.flagged);
-        q.fd_count = chosen.size();
-        q.autograd_vs_fd = compare_arrays(a, fd, options.tolerances.numeric, &compared);
-        q.reference_vs_fd = compare_arrays(b, fd, options.tolerances.numeric, &compared);
-        q.autograd = a;
-        q.reference = b;
-        q.fd = xt::full_like(fd, std::numeric_limits<double>::quiet_NaN());
-        for (std::size_t i : compared) q.fd.flat(i) = fd.flat(i);
+        fill_comparisons(q, as_double(mine), as_double(theirs), fd, compared, chosen.size(), options.tolerances);
         report.layers[layer].quantities.push_back(std::move(q));
     };
 
