@@ -145,6 +145,9 @@ Tensor<T> RecurrentNet<T>::forward(const Tensor<T>& x) {
     if (emb_ && x.dim() != 2)
         throw ShapeError(this->where() + ": input has shape " + shape_str(x.shape()) +
                          ", expected token indices [T, N] (the spec's input is an embedding)");
+    if (!emb_ && x.dim() != 3)  // the layers would take [T, C] as one unbatched sequence; the head reads [T, N, H]
+        throw ShapeError(this->where() + ": input has shape " + shape_str(x.shape()) +
+                         ", expected [T, N, C] with C = " + std::to_string(spec_.input));
     Tensor<T> h = emb_ ? (*emb_)(x) : x;  // [T, N, C]
     for (const auto& layer : layers_) h = static_cast<Module<T>&>(*layer)(h);  // the output sequence, [T, N, H]
     const Shape s = h.shape();

@@ -73,6 +73,14 @@ TEST(RecurrentNet, IsItsLayersAndHeadAtEveryOrTheLastStep) {
     }
 }
 
+TEST(RecurrentNet, NumbersInputMustHaveABatchAxis) {
+    // Its layers take [T, C] as one unbatched sequence; the network's head reads [T, N, H], so it refuses [T, C].
+    Generator gen(4);
+    RecurrentNet<double> net("3-4-2:gru", gen);
+    EXPECT_THROW_MSG(net(test::randn({5, 3}, 5, false)), ShapeError, "RecurrentNet 3-4-2:gru",
+                     "input has shape [5, 3], expected [T, N, C] with C = 3");
+}
+
 TEST(RecurrentNet, EmbeddingInputReadsTokenIndices) {
     Generator gen(3);
     RecurrentNet<double> net("emb7x3-4-7:rnn-relu", gen);

@@ -1,6 +1,6 @@
-// Recurrent layers (nn/layers/recurrent.*): RNN, LSTM, GRU and their cells against PyTorch's numbers and state_dict
-// keys, sequences of different lengths against each sequence run alone, gradchecks in double, checkpoints, clone,
-// and errors that name the module and the expected shape.
+// Recurrent layers (nn/layers/recurrent.*): RNN, LSTM, GRU (one or two directions) and their cells against PyTorch's
+// numbers and state_dict keys, sequences of different lengths against each sequence run alone, gradchecks in double,
+// checkpoints, clone, and errors that name the module and the expected shape.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,6 +14,7 @@
 #include "autograd/ops.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/layers/recurrent.hpp"
+#include "nn/recurrent_test_util.hpp"
 #include "support/allclose.hpp"
 #include "support/expect_throw.hpp"
 #include "support/random_tensor.hpp"
@@ -22,6 +23,9 @@ namespace dg::nn {
 namespace {
 
 using test::all_close;
+using recurrent_test::expect_lengths_as_each_alone;
+using recurrent_test::names_of;
+using recurrent_test::expect_module_gradcheck;
 using Values = std::vector<double>;
 
 // ---- against PyTorch ----------------------------------------------------------------------------------------------
@@ -58,12 +62,6 @@ struct TorchCase {
 
 const std::vector<std::string> torch_keys = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
                                              "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"};
-
-std::vector<std::string> names_of(const Module<double>& m) {
-    std::vector<std::string> names;
-    for (const auto& [name, t] : m.state_dict()) names.push_back(name);
-    return names;
-}
 
 void expect_matches_torch(const Tensor<double>& out, const Tensor<double>& h_n, const Values& want_out,
                           const Values& want_h) {
@@ -154,6 +152,99 @@ TEST(RecurrentPyTorch, GruGivesPyTorchsOutputsAndStates) {
                           -0.240876789371, 0, 0, -0.489924981467, -0.287557288414},
                          {-0.0408807579864, 0.116048964415, 0.197887288662, -0.106250643456, -0.31750535329,
                           -0.220394040499, -0.489924981467, -0.287557288414});
+}
+
+TEST(RecurrentPyTorch, BidirectionalGivesPyTorchsKeysOutputsAndStates) {
+    // torch.nn.RNN / LSTM / GRU(C, H, L, bidirectional=True), the parameters filled in state_dict order as above, h0
+    // and c0 [2·L, N, H] by the same formulas: full, then packed with lengths {1, 3}.
+    const std::vector<std::string> keys = {
+        "weight_ih_l0",         "weight_hh_l0",         "bias_ih_l0",         "bias_hh_l0",
+        "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+        "weight_ih_l1",         "weight_hh_l1",         "bias_ih_l1",         "bias_hh_l1",
+        "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"};
+    const TorchCase rnn_tanh{
+        {0.621386929718, 0.356624249018, -0.00596728542117, 0.695030162754, 0.740565482466, 0.282187865571,
+         0.280923959367, 0.566843678225, 0.650238945003, 0.569014886343, 0.168066343318, 0.534747271395,
+         0.710366251728, 0.530659625306, 0.0883781114397, 0.669603028555, 0.738857491786, 0.50204164017,
+         0.415979326417, 0.390845008643, 0.672306938501, 0.635950184942, 0.243540366221, 0.55511958951},
+        {-0.752096507935, -0.556164796652, 0.0122363921425, -0.479118468092, 0.542293906987, 0.365267793258,
+         0.061400547091, -0.187579326148, 0.738857491786, 0.50204164017, 0.672306938501, 0.635950184942,
+         -0.00596728542117, 0.695030162754, 0.280923959367, 0.566843678225},
+        {},
+        {0.609105374984, 0.33964876235, 0.102712233794, 0.596379584331, 0.740565482466, 0.282187865571, 0.280923959367,
+         0.566843678225, 0, 0, 0, 0, 0.710366251728, 0.530659625306, 0.0883781114397, 0.669603028555, 0, 0, 0, 0,
+         0.672306938501, 0.635950184942, 0.243540366221, 0.55511958951},
+        {0.467550032296, -0.767196346939, 0.0122363921425, -0.479118468092, 0.427225430934, 0.175585606056,
+         0.061400547091, -0.187579326148, 0.609105374984, 0.33964876235, 0.672306938501, 0.635950184942,
+         0.102712233794, 0.596379584331, 0.280923959367, 0.566843678225},
+        {}};
+    const TorchCase lstm{
+        {-0.08635674567, -0.15490173701, 0.012364750412, -0.199654552339, -0.12637509119, -0.141866722642,
+         0.0055788104073, -0.203653818254, -0.151997982709, -0.247675132191, -0.0248626934554, -0.184701245787,
+         -0.17614347039, -0.241442201077, -0.00420911098092, -0.178290529924, -0.177603218553, -0.287725140964,
+         -0.0765751065079, -0.177699514832, -0.187767519236, -0.285557093421, -0.0561102868291, -0.148907227775},
+        {-0.0200994797921, 0.177470557385, 0.176461191795, 0.044658536547, -0.131440719209, -0.33024319862,
+         -0.136067176387, 0.0423893478917, -0.177603218553, -0.287725140964, -0.187767519236, -0.285557093421,
+         0.012364750412, -0.199654552339, 0.0055788104073, -0.203653818254},
+        {-0.0367982675623, 0.324125968344, 0.235301972431, 0.0756559817727, -0.203440303462, -0.466525784167,
+         -0.282184012844, 0.0658180457368, -0.458561926239, -0.607519880545, -0.46206787244, -0.648281202331,
+         0.0356389119616, -0.614877650302, 0.0159196151514, -0.657750927563},
+        {-0.0909771537531, -0.152889438318, -0.0629846920649, -0.181174084203, -0.12637509119, -0.141866722642,
+         0.0055788104073, -0.203653818254, 0, 0, 0, 0, -0.17614347039, -0.241442201077, -0.00420911098092,
+         -0.178290529924, 0, 0, 0, 0, -0.187767519236, -0.285557093421, -0.0561102868291, -0.148907227775},
+        {0.033685042903, 0.0822074873724, 0.176461191795, 0.044658536547, -0.0707545018329, -0.330625840882,
+         -0.136067176387, 0.0423893478917, -0.0909771537531, -0.152889438318, -0.187767519236, -0.285557093421,
+         -0.0629846920649, -0.181174084203, 0.0055788104073, -0.203653818254},
+        {0.0445205102746, 0.167660599318, 0.235301972431, 0.0756559817727, -0.106767313496, -0.470036419849,
+         -0.282184012844, 0.0658180457368, -0.209924266085, -0.317479803174, -0.46206787244, -0.648281202331,
+         -0.154573551475, -0.482851498766, 0.0159196151514, -0.657750927563}};
+    const TorchCase gru{
+        {-0.196533104153, -0.420634228558, 0.188801063287, -0.314099988273, -0.190905287907, -0.190859360551,
+         0.22676223262, -0.415904904099, -0.181399646455, -0.564191379507, 0.168941510094, -0.181472009795,
+         -0.240413535112, -0.43768103932, 0.241170112902, -0.362968955015, -0.24622407932, -0.579437434315,
+         0.198110607906, -0.0145742132995, -0.215390993087, -0.573666486334, 0.217848441955, -0.19035767862},
+        {-0.239273004723, 0.528173335341, 0.197887288662, -0.106250643456, -0.207863641358, -0.516141918612,
+         -0.25184094202, 0.0694397702526, -0.24622407932, -0.579437434315, -0.215390993087, -0.573666486334,
+         0.188801063287, -0.314099988273, 0.22676223262, -0.415904904099},
+        {},
+        {-0.215784841723, -0.401394246241, 0.240653184191, -0.0765289634305, -0.190905287907, -0.190859360551,
+         0.22676223262, -0.415904904099, 0, 0, 0, 0, -0.240413535112, -0.43768103932, 0.241170112902, -0.362968955015,
+         0, 0, 0, 0, -0.215390993087, -0.573666486334, 0.217848441955, -0.19035767862},
+        {-0.0408807579864, 0.116048964415, 0.197887288662, -0.106250643456, -0.102585002391, -0.512438625386,
+         -0.25184094202, 0.0694397702526, -0.215784841723, -0.401394246241, -0.215390993087, -0.573666486334,
+         0.240653184191, -0.0765289634305, 0.22676223262, -0.415904904099},
+        {}};
+    const Tensor<double> h0 = by_formula({2 * L, N, H}, [](double i) { return 0.3 * std::cos(0.5 * i); });
+    const Tensor<double> c0 = by_formula({2 * L, N, H}, [](double i) { return 0.2 * std::sin(0.8 * i + 0.3); });
+    const auto expect = [&](const recurrent_test::Outs& o, const Values& out, const Values& h_n, const Values& c_n) {
+        EXPECT_TRUE(all_close(o.out, {T_, N, 2 * H}, out, 1e-11, 1e-9));
+        EXPECT_TRUE(all_close(o.h_n, {2 * L, N, H}, h_n, 1e-11, 1e-9));
+        if (!c_n.empty()) EXPECT_TRUE(all_close(o.c_n, {2 * L, N, H}, c_n, 1e-11, 1e-9));
+    };
+    const auto check = [&](auto& m, const TorchCase& want) {
+        EXPECT_EQ(names_of(m), keys);
+        fill_parameters(m);
+        expect(recurrent_test::run(m, torch_x(), h0, c0), want.out, want.h_n, want.c_n);
+        expect(recurrent_test::run(m, torch_x(), h0, c0, {1, 3}), want.packed_out, want.packed_h_n, want.packed_c_n);
+    };
+    RecurrentOptions o{L};
+    o.bidirectional = true;
+    Generator gen(0);
+    RNN<double> rnn(C, H, gen, o);
+    LSTM<double> lstm_m(C, H, gen, o);
+    GRU<double> gru_m(C, H, gen, o);
+    {
+        SCOPED_TRACE("RNN tanh");
+        check(rnn, rnn_tanh);
+    }
+    {
+        SCOPED_TRACE("LSTM");
+        check(lstm_m, lstm);
+    }
+    {
+        SCOPED_TRACE("GRU");
+        check(gru_m, gru);
+    }
 }
 
 TEST(RecurrentPyTorch, CellsGivePyTorchsStepAndKeys) {
@@ -253,81 +344,6 @@ TEST(Recurrent, CloneIsAnIndependentCopyOfTheSameClass) {
 
 // ---- sequences of different lengths ------------------------------------------------------------------------------
 
-/// Everything a recurrent module's forward returns: output, h_n and (the LSTM's) c_n.
-struct Outs {
-    Tensor<double> out, h_n, c_n;
-};
-
-template <class M>
-Outs run(M& m, const Tensor<double>& x, const Tensor<double>& h0, const Tensor<double>& c0,
-         const std::vector<std::size_t>& lengths = {}) {
-    if constexpr (std::is_same_v<M, LSTM<double>>) {
-        auto [out, s] = m(x, LstmState<double>{h0, c0}, lengths);
-        return {out, s.h, s.c};
-    } else {
-        auto [out, h_n] = m(x, h0, lengths);
-        return {out, h_n, {}};
-    }
-}
-
-/// Σ out⊙R + Σ h_n⊙Rh (+ Σ c_n⊙Rc): a scalar that reads every output with its own weight.
-Tensor<double> weighted(const Outs& o, const Outs& r) {
-    Tensor<double> l = add(sum(mul(o.out, r.out)), sum(mul(o.h_n, r.h_n)));
-    return o.c_n.defined() ? add(l, sum(mul(o.c_n, r.c_n))) : l;
-}
-
-/// A batch of sequences of lengths {3, 5, 1, 3} (unsorted, with a tie) run at once must give, sequence by sequence,
-/// what the sequence gives run alone: its outputs up to its length, zeros after, its final states, and, for a loss
-/// reading all of them, the same gradients for every parameter, the input and the initial states (summed over the
-/// sequences; 0 for the padding of the input).
-template <class M>
-void expect_lengths_as_each_alone(M& m) {
-    constexpr bool lstm = std::is_same_v<M, LSTM<double>>;
-    const std::vector<std::size_t> lengths = {3, 5, 1, 3};
-    const std::size_t steps = 5, batch = lengths.size(), Ls = m.num_layers(), Hs = m.hidden_size();
-    const bool bf = m.batch_first();
-    const int b_axis = bf ? 0 : 1, t_axis = bf ? 1 : 0;
-    const Shape xs = bf ? Shape{batch, steps, m.input_size()} : Shape{steps, batch, m.input_size()};
-    const Tensor<double> x = test::randn(xs, 11), h0 = test::randn({Ls, batch, Hs}, 12);
-    const Tensor<double> c0 = lstm ? test::randn({Ls, batch, Hs}, 13) : Tensor<double>();
-    const Shape os = bf ? Shape{batch, steps, Hs} : Shape{steps, batch, Hs};
-    const Outs r{test::randn(os, 14, false), test::randn({Ls, batch, Hs}, 15, false),
-                 lstm ? test::randn({Ls, batch, Hs}, 16, false) : Tensor<double>()};
-
-    const Outs all = run(m, x, h0, c0, lengths);
-    weighted(all, r).backward();
-    std::vector<Tensor<double>> leaves = m.parameters();
-    leaves.push_back(x);
-    leaves.push_back(h0);
-    if (lstm) leaves.push_back(c0);
-    std::vector<Array<double>> batched;
-    for (Tensor<double>& t : leaves) {
-        batched.push_back(t.grad().value());
-        t.zero_grad();
-    }
-
-    const auto seq = [&](const Tensor<double>& t, std::size_t i, std::size_t len) {  // sequence i, steps [0, len)
-        return narrow(narrow(t, b_axis, i, 1), t_axis, 0, len);
-    };
-    for (std::size_t i = 0; i < batch; ++i) {
-        SCOPED_TRACE("sequence " + std::to_string(i) + " of length " + std::to_string(lengths[i]));
-        const std::size_t len = lengths[i];
-        const auto state = [&](const Tensor<double>& t) { return t.defined() ? narrow(t, 1, i, 1) : t; };
-        const Outs alone = run(m, seq(x, i, len), state(h0), state(c0));
-        EXPECT_TRUE(all_close(seq(all.out, i, len), alone.out, 1e-14, 1e-12));
-        if (len < steps)
-            EXPECT_TRUE(all_close(narrow(narrow(all.out, b_axis, i, 1), t_axis, len, steps - len),
-                                  Tensor<double>::zeros(bf ? Shape{1, steps - len, Hs} : Shape{steps - len, 1, Hs}), 0, 0));
-        EXPECT_TRUE(all_close(state(all.h_n), alone.h_n, 1e-14, 1e-12));
-        if (lstm) EXPECT_TRUE(all_close(state(all.c_n), alone.c_n, 1e-14, 1e-12));
-        weighted(alone, Outs{seq(r.out, i, len), state(r.h_n), state(r.c_n)}).backward();  // accumulates
-    }
-    const auto names = m.named_parameters();
-    for (std::size_t k = 0; k < leaves.size(); ++k)
-        EXPECT_TRUE(all_close(leaves[k].grad().value(), batched[k], 1e-13, 1e-11))
-            << (k < names.size() ? names[k].first : k == names.size() ? "x" : k == names.size() + 1 ? "h0" : "c0");
-}
-
 TEST(RecurrentLengths, ElmanTanhEqualsEachSequenceAlone) {
     Generator gen(21);
     RNN<double> rnn(3, 4, gen, RecurrentOptions{2});
@@ -365,29 +381,6 @@ TEST(RecurrentLengths, AllFullLengthIsTheSameAsNoLengths) {
 }
 
 // ---- gradients --------------------------------------------------------------------------------------------------
-
-/// Every parameter, the input and the initial states, gradchecked in double through the whole forward (lengths
-/// unsorted, so the sorting, the stretches and the padding are inside the check).
-template <class M>
-void expect_module_gradcheck(M& m, const std::vector<std::size_t>& lengths, bool second_order = false) {
-    constexpr bool lstm = std::is_same_v<M, LSTM<double>>;
-    const std::size_t steps = 3, batch = 3, Ls = m.num_layers(), Hs = m.hidden_size();
-    const Shape xs = m.batch_first() ? Shape{batch, steps, m.input_size()} : Shape{steps, batch, m.input_size()};
-    NamedTensors inputs = m.named_parameters();
-    inputs.emplace_back("x", test::randn(xs, 31));
-    inputs.emplace_back("h0", test::uniform({Ls, batch, Hs}, 32, -0.5, 0.5));
-    if (lstm) inputs.emplace_back("c0", test::uniform({Ls, batch, Hs}, 33, -0.5, 0.5));
-    const std::size_t n = m.named_parameters().size();
-    const auto f = [&](const std::vector<Tensor<double>>& in) {
-        const Outs o = run(m, in[n], in[n + 1], lstm ? in[n + 2] : Tensor<double>(), lengths);
-        std::vector<Tensor<double>> parts{flatten(o.out, 0), flatten(o.h_n, 0)};
-        if (lstm) parts.push_back(flatten(o.c_n, 0));
-        return concat(parts, 0);
-    };
-    const GradcheckReport report = second_order ? gradgradcheck(f, inputs) : gradcheck(f, inputs);
-    EXPECT_TRUE(report.ok) << report.str();
-    EXPECT_EQ(report.inputs.size(), inputs.size() + (second_order ? 1 : 0));  // gradgradcheck adds R
-}
 
 TEST(RecurrentGradcheck, ElmanTanhTwoLayersWithLengths) {
     Generator gen(41);
@@ -477,8 +470,8 @@ TEST(RecurrentErrors, BadInputsNameTheModuleAndTheExpectedShape) {
     Holder net;
     auto lstm = net.register_module("enc", std::make_shared<LSTM<double>>(3, 4, gen, RecurrentOptions{2}));
     const Tensor<double> x = Tensor<double>::zeros({5, 2, 3});
-    EXPECT_THROW_MSG((*lstm)(Tensor<double>::zeros({5, 3})), ShapeError, "enc (LSTM 3→4, 2 layers)",
-                     "input has shape [5, 3], expected [T, N, C] with C = 3");
+    EXPECT_THROW_MSG((*lstm)(Tensor<double>::zeros({5})), ShapeError, "enc (LSTM 3→4, 2 layers)",
+                     "input has shape [5], expected [T, N, C] with C = 3");
     EXPECT_THROW_MSG((*lstm)(Tensor<double>::zeros({5, 2, 4})), ShapeError, "enc (LSTM", "[5, 2, 4]", "C = 3");
     EXPECT_THROW_MSG((*lstm)(Tensor<double>::zeros({0, 2, 3})), ShapeError, "enc (LSTM", "T, N >= 1");
     EXPECT_THROW_MSG((*lstm)(x, {}, {5, 0}), ValueError, "enc (LSTM", "length 0 of sequence 1 is outside [1, 5]");
