@@ -9,6 +9,7 @@
 
 #include "autograd/array/errors.hpp"
 #include "autograd/engine.hpp"
+#include "nn/check/bpcheck_show.hpp"
 #include "nn/data/serialize.hpp"
 #include "nn/layers/pooling.hpp"
 #include "nn/reference/delta_loss.hpp"
@@ -320,6 +321,8 @@ BpcheckReport bpcheck(Cnn<T>& cnn, const Array<T>& X, const Array<T>& Y, Loss lo
     report.batch = X.shape()[0];
     report.tolerances = options.tolerances;
     report.reference_run = gap.empty();
+    report.convention = batch_convention(loss, activation_of(cnn.spec(), cnn.num_layers() - 1).name(), cnn.num_layers(),
+                                         report.batch, cnn.spec().output_features(), 0, /*conv=*/true);
     report.fd_precision = "double";
     report.note = "finite differences of the network's own forward pass in double (no graph)";
     if (!gap.empty())

@@ -143,7 +143,7 @@ std::string quantity_symbol(const std::string& name, std::size_t layer) {
 }
 
 std::string batch_convention(Loss loss, const std::string& output, std::size_t L, std::size_t m, std::size_t n,
-                             double lambda) {
+                             double lambda, bool conv) {
     const std::string l = "(" + std::to_string(L) + ")", z = "z" + l, a = "a" + l;
     const bool linear_out = output == "identity";
     const std::string fprime = linear_out ? "" : " ⊙ f'(" + z + ")";
@@ -185,7 +185,12 @@ std::string batch_convention(Loss loss, const std::string& output, std::size_t L
                       : "m = " + std::to_string(m) + " samples")
         << ", so every\n  δ(l) = ∂l/∂z(l) (a row per sample) carries a factor " << (per_entry ? "1/(m·n)" : "1/m") << ": "
         << by_hand << ".\n  A sample's " << per_sample << " worked by hand is " << f << " × its row of δ" << l
-        << ".\n  ΔW(l) = δ(l)ᵀ a(l−1) and Δb(l) = Σ_samples δ(l) are then means over the batch";
+        << ".\n  ";
+    if (conv)
+        out << "ΔW(l) = δ(l)ᵀ a(l−1) and Δb(l) = Σ_samples δ(l) for a dense layer, and for a conv layer ΔW(l) = a(l−1)\n"
+               "  correlated with δ(l) and Δb(l) = δ(l) summed over samples and positions, are then means over the batch";
+    else
+        out << "ΔW(l) = δ(l)ᵀ a(l−1) and Δb(l) = Σ_samples δ(l) are then means over the batch";
     if (lambda != 0) {
         char lam[32];
         std::snprintf(lam, sizeof lam, "%g", lambda);

@@ -26,8 +26,9 @@ std::string show_gradients(const BpcheckReport& report, const ShowOptions& optio
 /// The batch convention of an Mlp's δ in words, for an output layer L of n units on a batch of m samples: the
 /// loss's formula, δ(L) with its 1/m (or 1/(m·n)) written out, how to compare it with ŷ − y worked by hand for one
 /// sample, and ΔW(l), Δb(l) as sums over the batch (with (λ/m) W(l) when lambda ≠ 0). `output` is f(L)'s name.
+/// `conv`: the network has conv layers (a CNN), whose ΔW(l) and Δb(l) are said as well.
 std::string batch_convention(Loss loss, const std::string& output, std::size_t L, std::size_t m, std::size_t n,
-                             double lambda = 0);
+                             double lambda = 0, bool conv = false);
 
 /// "δ(2)", "ΔW(2)", "Δb(2)" for the quantities "delta", "W", "b" of layer 2; "<name>(2)" for others.
 std::string quantity_symbol(const std::string& name, std::size_t layer);

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <string>
 
+#include "autograd/engine.hpp"
 #include "nn/check/bpcheck.hpp"
+#include "nn/check/bpcheck_cnn.hpp"
 #include "nn/check/bpcheck_show.hpp"
 #include "nn/reference/delta_backprop.hpp"
 
@@ -95,6 +97,38 @@ TEST(BatchConvention, NamesTheHeadTheFactorAndThePenalty) {
     EXPECT_NE(mse.find("(ŷ − y) ⊙ f'(z(2)) worked by hand is 3 ×"), std::string::npos) << mse;
     EXPECT_NE(mse.find("(λ/m) W(l)"), std::string::npos) << mse;
     EXPECT_NE(mse.find("λ = 0.5"), std::string::npos) << mse;
+}
+
+// A CNN's report states the convention too, with its conv layers' ΔW and Δb, and its factor holds on the logits.
+TEST(BatchConvention, ACnnReportStatesItAndItsFactorHolds) {
+    Generator gen(7);
+    Cnn<double> cnn("1x6x6-c2k3p1-relu-m2-flat-3", gen);
+    const std::size_t m = 4, L = cnn.num_layers();
+    const CheckBatch<double> b = make_check_batch<double>(cnn.spec(), Loss::softmax_ce, m, gen);
+    const BpcheckReport r = bpcheck(cnn, b.X, b.Y, Loss::softmax_ce, BpcheckOptions<double>{});
+    const std::string dL = "δ(" + std::to_string(L) + ")";
+    EXPECT_NE(r.convention.find("A sample's ŷ − y worked by hand is 4 × its row of " + dL), std::string::npos)
+        << r.convention;
+    EXPECT_NE(r.convention.find("for a conv layer ΔW(l) = a(l−1)\n  correlated with δ(l)"), std::string::npos)
+        << r.convention;
+    EXPECT_NE(show_gradients(r).find(r.convention), std::string::npos);
+
+    Array<double> z;
+    {
+        NoGradGuard no_grad;
+        z = cnn(Tensor<double>(b.X)).value();
+    }
+    const QuantityCheck* delta = nullptr;
+    for (const QuantityCheck& q : r.layers.back().quantities)
+        if (q.name == "delta") delta = &q;
+    ASSERT_NE(delta, nullptr);
+    ASSERT_EQ(delta->autograd.shape(), z.shape());
+    for (std::size_t i = 0; i < m; ++i) {
+        double sum = 0;
+        for (std::size_t j = 0; j < 3; ++j) sum += std::exp(z(i, j));
+        for (std::size_t j = 0; j < 3; ++j)
+            EXPECT_NEAR(double(m) * delta->autograd(i, j), std::exp(z(i, j)) / sum - b.Y(i, j), 1e-14) << i << ", " << j;
+    }
 }
 
 TEST(FixedFormat, KeepsFourSignificantDigitsOfTheLargest) {
