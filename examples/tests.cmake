@@ -350,5 +350,17 @@ if(TARGET custom_op)
   set_tests_properties(examples.custom_op.smoke PROPERTIES LABELS examples TIMEOUT 60)
 endif()
 
+# ---- the explorer's data (examples/common/explorer.hpp): GoogleTest over its C++ JSON builders (tests/examples/),
+# label examples; declared here because the tests folder is configured before the examples' library exists ----
+if(TARGET deltagrad_examples_common)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+  file(GLOB example_test_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/examples/*.cpp)
+  add_executable(test_examples ${example_test_sources})
+  target_include_directories(test_examples PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(test_examples PRIVATE deltagrad_examples_common GTest::gtest_main)
+  gtest_discover_tests(test_examples DISCOVERY_TIMEOUT 60 PROPERTIES LABELS examples)
+endif()
+
 # ---- the HTML pages in a real browser (label `browser`): train's report.html and bpcheck --html's explorer ----
 include(${PROJECT_SOURCE_DIR}/tests/browser/browser.cmake)

@@ -1,4 +1,5 @@
-// The explorer's data: the traced graph and steps, the agreement table, an MLP's network and δ(l) notes.
+// The explorer's data: the traced graph and steps, the agreement table, the pieces every model's notes are made of
+// (explorer_parts.hpp), and an MLP's network and δ(l) notes. CNNs: explorer_cnn.cpp; recurrent nets: explorer_recurrent.cpp.
 #include "common/explorer.hpp"
 
 #include <algorithm>
@@ -7,24 +8,129 @@
 
 #include "autograd/array/errors.hpp"
 #include "autograd/inspect/graphviz.hpp"
+#include "common/explorer_parts.hpp"
 #include "common/html_page.hpp"
 #include "nn/reference/delta_activation.hpp"
 #include "nn/reference/delta_backprop.hpp"
 
 namespace dg::examples {
 
-namespace {
-
 using nlohmann::json;
 
+// ---- the pieces of every model's notes ----------------------------------------------------------------------------
+
+namespace explorer {
+
 template <class T>
-json preview(const Array<T>& a, std::size_t max_rows = 6, std::size_t max_cols = 6) {
+json array_preview(const Array<T>& a, std::size_t max_rows, std::size_t max_cols) {
     std::vector<double> values(a.begin(), a.end());
     std::vector<std::size_t> shape(a.shape().begin(), a.shape().end());
     return preview_json(values, shape, max_rows, max_cols);
 }
 
-json vector_preview(const std::vector<double>& v, std::size_t max = 10) { return preview_json(v, {v.size()}, 1, max); }
+json vector_preview(const std::vector<double>& v, std::size_t max) { return preview_json(v, {v.size()}, 1, max); }
+
+template <class T>
+std::vector<double> row_of(const Array<T>& a, std::size_t r) {
+    const std::size_t n = a.shape()[1];
+    return std::vector<double>(a.data() + r * n, a.data() + (r + 1) * n);
+}
+
+template <class T>
+Array<double> rows_times(const Array<T>& d, const Array<T>& W) {
+    if (d.dimension() != 2 || W.dimension() != 2 || d.shape()[1] != W.shape()[0])
+        throw ShapeError("explorer: rows_times: expected d [n, A] and W [A, B], got " + shape_str(shape_of(d)) + " and " +
+                         shape_str(shape_of(W)));
+    Array<double> out = xt::zeros<double>({d.shape()[0], W.shape()[1]});
+    for (std::size_t n = 0; n < d.shape()[0]; ++n)
+        for (std::size_t i = 0; i < W.shape()[0]; ++i)
+            for (std::size_t j = 0; j < W.shape()[1]; ++j)
+                out(n, j) += static_cast<double>(d(n, i)) * static_cast<double>(W(i, j));
+    return out;
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+    double diff = 0;
+    for (std::size_t k = 0; k < a.size() && k < b.size(); ++k) diff = std::max(diff, std::abs(a[k] - b[k]));
+    return diff;
+}
+
+json column(const std::string& id, const std::string& label, json p) {
+    return {{"id", id}, {"label", label}, {"p", std::move(p)}};
+}
+
+json vectors_block(const std::string& caption, json columns) {
+    return {{"kind", "vectors"}, {"caption", caption}, {"columns", std::move(columns)}};
+}
+
+json grid_block(const std::string& caption, const std::string& id, const std::string& label, json p) {
+    return {{"kind", "grid"}, {"caption", caption}, {"id", id}, {"label", label}, {"p", std::move(p)}};
+}
+
+json relation(const std::string& result, const std::vector<std::string>& sum, const std::vector<std::string>& times) {
+    return {{"result", result}, {"sum", sum}, {"times", times}};
+}
+
+template <class T>
+std::size_t step_at(const BackwardTrace<T>& trace, const Node<T>* node) {
+    const auto& steps = trace.steps();
+    return std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.output.node() == node; }) - steps.begin();
+}
+
+template <class T>
+std::size_t step_sending_to(const BackwardTrace<T>& trace, const Node<T>* input) {
+    const auto& steps = trace.steps();
+    return std::find_if(steps.begin(), steps.end(), [&](const auto& s) {
+               return std::any_of(s.sent.begin(), s.sent.end(), [&](const auto& x) { return x.defined && x.input.node() == input; });
+           }) - steps.begin();
+}
+
+std::string output_formula(reference::Loss loss, const std::string& l) {
+    const std::string z = "z(" + l + ")", a = "a(" + l + ")", d = "δ(" + l + ") = ";
+    switch (loss) {
+        case reference::Loss::softmax_ce: return d + "(softmax(" + z + ") − y) / m";
+        case reference::Loss::bce: return d + "(σ(" + z + ") − y) / (m·n)";
+        case reference::Loss::mse_half: return d + "(" + a + " − y) ⊙ f'(" + z + ") / m";
+        case reference::Loss::mse: break;
+    }
+    return d + "2 (" + a + " − y) ⊙ f'(" + z + ") / (m·n)";
+}
+
+template <class T>
+json output_note(const OutputArrays<T>& out, reference::Loss loss, const std::string& l,
+                 const std::vector<std::vector<std::size_t>>& rows) {
+    const bool with_fprime = loss == reference::Loss::mse || loss == reference::Loss::mse_half;
+    const Array<T> fprime = with_fprime ? reference::activation_derivative(out.f, out.z, out.alpha) : Array<T>();
+    json views = json::array();
+    for (const auto& at_time : rows) {
+        json row_views = json::array();
+        for (std::size_t r : at_time) {
+            const std::vector<double> delta = row_of(out.delta, r), autograd = row_of(out.autograd, r);
+            json cols = {column("a", "a(" + l + ")", vector_preview(row_of(out.a, r))),
+                         column("y", "y", vector_preview(row_of(out.y, r)))};
+            if (with_fprime) cols.push_back(column("fprime", "f'(z(" + l + "))", vector_preview(row_of(fprime, r))));
+            cols.push_back(column("delta", "δ(" + l + ")", vector_preview(delta)));
+            json ag = column("autograd", "autograd: arriving at z(" + l + ")", vector_preview(autograd));
+            ag["grad_row"] = r;
+            cols.push_back(ag);
+            row_views.push_back({{"row", r}, {"blocks", {vectors_block("", cols)}}, {"max_abs_diff", max_abs_diff(delta, autograd)}});
+        }
+        views.push_back(row_views);
+    }
+    return {{"title", "Output layer: δ(" + l + ") from the loss"},
+            {"formula", output_formula(loss, l)},
+            {"text", "The reference's δ(" + l + ") (plain arrays, no autograd) with this batch's numbers, next to the "
+                     "gradient autograd sent to z(" + l + "); m is the number of rows the loss averages over."},
+            {"blocks", json::array()},
+            {"views", views},
+            {"relations", {relation("autograd", {"delta"})}}};
+}
+
+}  // namespace explorer
+
+namespace {
+
+using namespace explorer;
 
 json comparison_json(const nn::Comparison& c) {
     return {{"compared", c.compared}, {"max_abs", c.max_abs}, {"max_rel", c.max_rel}, {"ok", c.ok}};
@@ -64,7 +170,7 @@ json trace_json(const BackwardTrace<T>& trace, const std::vector<std::pair<std::
                     if (label.empty()) label = name;
                 }
         nodes.push_back({{"id", id}, {"kind", kind}, {"op", t.is_leaf() ? "" : t.op()}, {"label", label},
-                         {"shape", t.shape()}, {"value", preview(t.value())}, {"inputs", json::array()}});
+                         {"shape", t.shape()}, {"value", array_preview(t.value())}, {"inputs", json::array()}});
         return id;
     };
     // The engine visits outputs before inputs: in reverse, every input is numbered before the op that uses it.
@@ -80,11 +186,11 @@ json trace_json(const BackwardTrace<T>& trace, const std::vector<std::pair<std::
             const bool reduced = in.defined && shape_of(in.grad) != in.input.shape();
             sent.push_back({{"input", id_of.at(in.input.node())},
                             {"defined", in.defined},
-                            {"grad", in.defined ? preview(in.grad) : json(nullptr)},
+                            {"grad", in.defined ? array_preview(in.grad) : json(nullptr)},
                             {"summed_to", reduced ? json(in.input.shape()) : json(nullptr)}});
         }
         out_steps.push_back({{"node", id_of.at(s.output.node())}, {"op", s.op}, {"rule", s.rule},
-                             {"grad_out", preview(s.grad_out)}, {"sent", sent}});
+                             {"grad_out", array_preview(s.grad_out)}, {"sent", sent}});
     }
     return {{"nodes", nodes}, {"steps", out_steps}, {"root", steps.empty() ? json(nullptr) : json(id_of.at(steps[0].output.node()))}};
 }
@@ -103,10 +209,13 @@ json agreement_json(const nn::BpcheckReport& r) {
                             {"fd_count", q.fd_count},
                             {"kinks", q.flagged.size()},
                             {"ok", q.ok()}});
-    return {{"loss", {{"autograd", r.loss_autograd}, {"reference", r.loss_reference}, {"fd_model", r.loss_fd},
+    return {{"loss", {{"autograd", r.loss_autograd}, {"reference", r.loss_reference}, {"finite_differences", r.loss_fd},
                       {"ok", r.loss_ok}}},
             {"rows", rows},
             {"layers", r.layers.size()},
+            {"reference_run", r.reference_run},
+            {"note", r.note},
+            {"fd_precision", r.fd_precision},
             {"tolerances", {{"analytic_rtol", r.tolerances.analytic.rtol}, {"numeric_rtol", r.tolerances.numeric.rtol}}},
             {"fd_count", r.fd_count()},
             {"flagged_count", r.flagged_count()},
@@ -115,59 +224,40 @@ json agreement_json(const nn::BpcheckReport& r) {
 
 namespace {
 
-template <class T>
-std::vector<double> row_of(const Array<T>& a, std::size_t r) {
-    const std::size_t n = a.shape()[1];
-    return std::vector<double>(a.data() + r * n, a.data() + (r + 1) * n);
-}
-
-// The boundary note of layer l (1-based) for the first `samples` rows of the batch, from the delta reference's
+// The boundary note of hidden layer l (1-based) for the first `samples` rows of the batch, from the delta reference's
 // numbers, beside autograd's gradient at z(l) (`arrived`, the gradient the trace saw arrive there).
 template <class T>
-json layer_note(const reference::MlpParams<T>& net, const reference::BackpropResult<T>& ref, const Array<T>& Y,
-                nn::Loss loss, std::size_t l, std::size_t samples, const Array<T>& arrived) {
-    const std::size_t L = net.layers.size();
+json mlp_hidden_note(const reference::MlpParams<T>& net, const reference::BackpropResult<T>& ref, std::size_t l,
+                 std::size_t samples, const Array<T>& arrived) {
     const auto& p = net.layers[l - 1];
     const auto& layer = ref.layers[l - 1];
+    const auto& W = net.layers[l].W;
     const std::string ls = std::to_string(l), next = std::to_string(l + 1);
-    json note = {{"layer", l}, {"kind", l == L ? "output" : "hidden"}, {"activation", activation_name(p.activation)}};
-    const bool with_fprime = l < L || loss == nn::Loss::mse || loss == nn::Loss::mse_half;
-    const Array<T> fprime = with_fprime ? reference::activation_derivative(p.activation, layer.z, p.resolved_alpha()) : Array<T>();
-    if (l == L) {
-        switch (loss) {
-            case nn::Loss::softmax_ce: note["formula"] = "δ(L) = (softmax(z(L)) − y) / m"; break;
-            case nn::Loss::bce: note["formula"] = "δ(L) = (σ(z(L)) − y) / (m·n)"; break;
-            case nn::Loss::mse_half: note["formula"] = "δ(L) = (a(L) − y) ⊙ f'(z(L)) / m"; break;
-            case nn::Loss::mse: note["formula"] = "δ(L) = 2 (a(L) − y) ⊙ f'(z(L)) / (m·n)"; break;
-        }
-    } else {
-        note["formula"] = "δ(" + ls + ") = W(" + next + ")ᵀ δ(" + next + ") ⊙ f'(z(" + ls + "))";
-        note["W_next"] = preview(net.layers[l].W);
-    }
-    json rows = json::array();
+    const Array<T> fprime = reference::activation_derivative(p.activation, layer.z, p.resolved_alpha());
+    const Array<double> back = rows_times(ref.layers[l].delta, W);  // W(l+1)ᵀ δ(l+1), a row per sample
+    json views = json::array();
     for (std::size_t s = 0; s < samples; ++s) {
         const std::vector<double> delta = row_of(layer.delta, s), autograd = row_of(arrived, s);
-        double diff = 0;
-        for (std::size_t k = 0; k < delta.size(); ++k) diff = std::max(diff, std::abs(delta[k] - autograd[k]));
-        json row = {{"sample", s}, {"delta", vector_preview(delta)}, {"autograd", vector_preview(autograd)},
-                    {"max_abs_diff", diff}};
-        if (with_fprime) row["fprime"] = vector_preview(row_of(fprime, s));
-        if (l == L) {
-            row["a"] = vector_preview(row_of(layer.a, s));
-            row["y"] = vector_preview(row_of(Y, s));
-        } else {  // W(l+1)ᵀ δ(l+1) for this sample: W(l+1) is [n_{l+1}, n_l]
-            const auto& W = net.layers[l].W;
-            const std::vector<double> delta_next = row_of(ref.layers[l].delta, s);
-            std::vector<double> back(W.shape()[1], 0.0);
-            for (std::size_t i = 0; i < W.shape()[0]; ++i)
-                for (std::size_t j = 0; j < W.shape()[1]; ++j) back[j] += static_cast<double>(W(i, j)) * delta_next[i];
-            row["delta_next"] = vector_preview(delta_next);
-            row["back"] = vector_preview(back);
-        }
-        rows.push_back(row);
+        json ag = column("autograd", "autograd: arriving at z(" + ls + ")", vector_preview(autograd));
+        ag["grad_row"] = s;
+        views.push_back(
+            {{"row", s},
+             {"blocks",
+              {vectors_block("δ(" + next + "), from the layer above",
+                             {column("delta_next", "δ(" + next + ")", vector_preview(row_of(ref.layers[l].delta, s)))}),
+               vectors_block("then, unit by unit (f = " + std::string(activation_name(p.activation)) + "):",
+                             {column("back", "W(" + next + ")ᵀ δ(" + next + ")", vector_preview(row_of(back, s))),
+                              column("fprime", "f'(z(" + ls + "))", vector_preview(row_of(fprime, s))),
+                              column("delta", "δ(" + ls + ") = product", vector_preview(delta)), ag})}},
+             {"max_abs_diff", max_abs_diff(delta, autograd)}});
     }
-    note["samples"] = rows;
-    return note;
+    return {{"title", "Layer boundary: δ(" + ls + ")"},
+            {"formula", "δ(" + ls + ") = W(" + next + ")ᵀ δ(" + next + ") ⊙ f'(z(" + ls + "))"},
+            {"text", "The delta reference (plain arrays, no autograd) with this batch's numbers, next to the gradient "
+                     "autograd sent to z(" + ls + "). The notes write one sample as a column vector."},
+            {"blocks", {grid_block("W(" + next + "), the next layer's weights", "W_next", "W(" + next + ")", array_preview(W))}},
+            {"views", json::array({views})},
+            {"relations", {relation("delta", {"back"}, {"fprime"}), relation("autograd", {"delta"})}}};
 }
 
 }  // namespace
@@ -195,13 +285,23 @@ json mlp_explorer_json(nn::Mlp<T>& mlp, const Array<T>& X, const Array<T>& Y, nn
     const reference::BackpropResult<T> ref = reference::delta_backprop(net, X, Y, loss, static_cast<T>(lambda));
     json notes = json::object();
     const auto& z = mlp.preactivations();
+    std::vector<std::size_t> rows(samples);
+    for (std::size_t s = 0; s < samples; ++s) rows[s] = s;
     for (std::size_t l = 1; l <= z.size(); ++l) {
-        const auto& steps = trace.steps();
-        const auto it = std::find_if(steps.begin(), steps.end(),
-                                     [&](const auto& s) { return s.output.node() == z[l - 1].node(); });
-        if (it == steps.end()) continue;  // z(l) needs no gradient (nothing before it requires grad)
-        const std::size_t node = data["steps"][it - steps.begin()]["node"];
-        notes[std::to_string(node)] = layer_note(net, ref, Y, loss, l, samples, it->grad_out);
+        const std::size_t k = step_at(trace, z[l - 1].node());
+        if (k == trace.steps().size()) continue;  // z(l) needs no gradient (nothing before it requires grad)
+        const Array<T>& arrived = trace.steps()[k].grad_out;
+        json note;
+        if (l == z.size()) {
+            const auto& top = ref.layers.back();
+            const auto& p = net.layers.back();
+            note = output_note<T>({top.z, top.a, top.delta, Y, arrived, p.activation, p.resolved_alpha()}, loss, "L", {rows});
+        } else {
+            note = mlp_hidden_note(net, ref, l, samples, arrived);
+        }
+        note["layer"] = l;
+        note["samples"] = rows;
+        notes[std::to_string(data["steps"][k]["node"].get<std::size_t>())] = note;
     }
     data["notes"] = notes;
     data["agreement"] = agreement_json(report);
@@ -214,10 +314,24 @@ void write_explorer(const std::string& path, nlohmann::json data, const nlohmann
     data["run"] = run;
     HtmlPage page;
     page.title = "backprop explorer: " + data.value("/network/spec"_json_pointer, std::string("a model"));
-    page.assets = {"page.css", "charts.js", "explorer.js"};
+    page.assets = {"page.css", "charts.js", "explorer_models.js", "explorer.js"};
     page.data = std::move(data);
     write_html(path, page, "bpcheck");
 }
+
+namespace explorer {
+#define DG_INSTANTIATE(T)                                                                                          \
+    template json array_preview<T>(const Array<T>&, std::size_t, std::size_t);                                     \
+    template std::vector<double> row_of<T>(const Array<T>&, std::size_t);                                          \
+    template Array<double> rows_times<T>(const Array<T>&, const Array<T>&);                                        \
+    template std::size_t step_at<T>(const BackwardTrace<T>&, const Node<T>*);                                      \
+    template std::size_t step_sending_to<T>(const BackwardTrace<T>&, const Node<T>*);                              \
+    template json output_note<T>(const OutputArrays<T>&, reference::Loss, const std::string&,                      \
+                                 const std::vector<std::vector<std::size_t>>&);
+DG_INSTANTIATE(float)
+DG_INSTANTIATE(double)
+#undef DG_INSTANTIATE
+}  // namespace explorer
 
 #define DG_INSTANTIATE(T)                                                                                         \
     template json trace_json<T>(const BackwardTrace<T>&, const std::vector<std::pair<std::string, const Array<T>*>>&); \

@@ -165,8 +165,8 @@ void print(const BpcheckReport& report, const Args& args) {
 }
 
 // The check of a spec's network: an Mlp, a Cnn (nn/check/bpcheck_cnn.hpp, against the conv delta reference) or a
-// RecurrentNet (nn/check/bpcheck_rnn.hpp, δ per layer and time step); printed, and written as the explorer (an Mlp's
-// only) and as a fixture when asked.
+// RecurrentNet (nn/check/bpcheck_rnn.hpp, δ per layer and time step); printed, and written as the explorer and as a
+// fixture when asked.
 template <class Net, class T>
 int check_network(const Args& args, dg::nn::Loss loss) {
     constexpr bool mlp = std::is_same_v<Net, dg::nn::Mlp<T>>;
@@ -176,13 +176,15 @@ int check_network(const Args& args, dg::nn::Loss loss) {
     const dg::nn::CheckBatch<T> batch = dg::nn::make_check_batch<T>(net.spec(), loss, args.batch, gen);
     const BpcheckReport report = dg::nn::bpcheck(net, batch.X, batch.Y, loss, check_options<T>(args));
     print(report, args);
-    if constexpr (mlp) {
-        if (!args.html.empty()) {
-            const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
-                              {"lambda", args.l2}, {"eps", args.eps}};
-            dg::examples::write_explorer(args.html, dg::examples::mlp_explorer_json(net, batch.X, batch.Y, loss, args.l2, report), run);
-            (args.json ? std::cerr : std::cout) << "explorer: " << args.html << "\n";
-        }
+    if (!args.html.empty()) {
+        const json run = {{"loss", report.loss}, {"batch", args.batch}, {"seed", args.seed}, {"dtype", args.dtype},
+                          {"lambda", args.l2}, {"eps", args.eps}};
+        json data;
+        if constexpr (mlp) data = dg::examples::mlp_explorer_json(net, batch.X, batch.Y, loss, args.l2, report);
+        else if constexpr (std::is_same_v<Net, dg::nn::Cnn<T>>) data = dg::examples::cnn_explorer_json(net, batch.X, batch.Y, loss, report);
+        else data = dg::examples::recurrent_explorer_json(net, batch.X, batch.Y, loss, report);
+        dg::examples::write_explorer(args.html, std::move(data), run);
+        (args.json ? std::cerr : std::cout) << "explorer: " << args.html << "\n";
     }
     if (!args.save.empty()) {
         if constexpr (mlp) dg::nn::save_bpcheck_fixture(args.save, net, batch.X, batch.Y, loss, args.l2);
@@ -296,14 +298,12 @@ void validate(const CLI::App& app, const Args& args) {
     }
     std::size_t outputs = 0;
     if (dg::nn::is_recurrent_spec(args.spec)) {
-        for (const char* o : {"--l2", "--html"})
-            if (app.count(o))
-                throw UsageError(std::string(o) + " is for MLP specs; the recurrent spec " + args.spec + " is checked without it");
+        if (app.count("--l2"))
+            throw UsageError("--l2 is for MLP specs; the recurrent spec " + args.spec + " is checked without it");
         outputs = dg::nn::parse_recurrent_spec(args.spec).outputs;
     } else if (dg::nn::is_cnn_spec(args.spec)) {
-        for (const char* o : {"--l2", "--html"})
-            if (app.count(o))
-                throw UsageError(std::string(o) + " is for MLP specs; the CNN spec " + args.spec + " is checked without it");
+        if (app.count("--l2"))
+            throw UsageError("--l2 is for MLP specs; the CNN spec " + args.spec + " is checked without it");
         outputs = dg::nn::parse_cnn_spec(args.spec).output_features();
     } else {
         outputs = dg::nn::parse_mlp_spec(args.spec).sizes.back();

@@ -15,37 +15,18 @@
   // ---- heading ----
   const r = d.run || {};
   const ag = d.agreement;
-  app.append(el('h1', { text: `Backprop explorer: ${d.network.spec}` }),
-    el('p', { class: 'muted', text: `loss ${r.loss}, batch of ${d.batch} (seed ${r.seed}), ${r.dtype}, L2 λ = ${r.lambda}. ` +
-      `Loss value: autograd ${fmt(ag.loss.autograd, 12)}, delta reference ${fmt(ag.loss.reference, 12)}.` }));
+  const net = d.network, kind = net.kind;
+  const model = DG.explorer.networks[kind](net, d);
+  const batch = kind === 'cnn' ? `batch of ${d.batch} images ${net.input.join('×')}`
+    : kind === 'recurrent' ? `${d.batch} sequences of ${net.steps} steps, the loss at ${net.loss_at === 'every' ? 'every step' : 'the last step'}`
+      : `batch of ${d.batch}`;
+  const reference = { mlp: 'delta reference', cnn: 'conv delta reference', recurrent: 'BPTT reference' }[kind];
+  app.append(el('h1', { text: `Backprop explorer: ${net.spec}` }),
+    el('p', { class: 'muted', text: `loss ${r.loss}, ${batch} (seed ${r.seed}), ${r.dtype}${kind === 'mlp' ? `, L2 λ = ${r.lambda}` : ''}. ` +
+      `Loss value: autograd ${fmt(ag.loss.autograd, 12)}, ${ag.reference_run === false ? `${reference} not run (${ag.note})` : `${reference} ${fmt(ag.loss.reference, 12)}`}, finite differences' forward ${fmt(ag.loss.finite_differences, 12)}.` }));
 
   // ---- the network ----
-  function networkDiagram() {
-    const layers = d.network.layers, W = 1100, H = 250, shown = 8;
-    const colX = (l) => 80 + (l * (W - 160)) / Math.max(1, layers.length - 1);
-    const unitY = (k, n) => 30 + ((k + 0.5) * 170) / n;
-    const root = svg('svg', { id: 'network', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
-      'aria-label': `the network ${d.network.spec}: ${layers.map((l) => l.size).join(', ')} units` });
-    const count = (l) => Math.min(layers[l].size, shown);
-    for (let l = 1; l < layers.length; ++l)
-      for (let i = 0; i < count(l - 1); ++i)
-        for (let j = 0; j < count(l); ++j)
-          root.append(svg('line', { x1: colX(l - 1), y1: unitY(i, count(l - 1)), x2: colX(l), y2: unitY(j, count(l)),
-            stroke: '#b5b5b5', 'stroke-width': 0.7 }));
-    layers.forEach((layer, l) => {
-      const g = svg('g', { class: 'layer', 'data-layer': l });
-      for (let k = 0; k < count(l); ++k)
-        g.append(svg('circle', { cx: colX(l), cy: unitY(k, count(l)), r: Math.min(9, 70 / count(l)), fill: l ? '#ffffff' : '#e3f1e5', stroke: '#1a1a1a' }));
-      if (layer.size > shown) g.append(svg('text', { x: colX(l) + 14, y: 205, 'font-size': 12, text: `⋮ ${layer.size - shown} more` }));
-      g.append(svg('text', { x: colX(l), y: 226, 'text-anchor': 'middle', 'font-size': 13, 'font-weight': 600,
-        text: l ? `layer ${l}: ${layer.size}` : `input x: ${layer.size}` }));
-      if (l) g.append(svg('text', { x: colX(l), y: 244, 'text-anchor': 'middle', 'font-size': 12, text: layer.activation }));
-      root.append(g);
-    });
-    return root;
-  }
-  app.append(el('h2', { text: 'The network' }), networkDiagram(),
-    el('p', { class: 'muted', text: 'Layer l computes z(l) = a(l−1) W(l)ᵀ + b(l) and a(l) = f(z(l)) for every sample (a row of the batch); the last layer\'s activation is the loss\'s own head.' }));
+  app.append(el('h2', { text: 'The network' }), el('div', { class: 'scroll-x' }, model.root), el('p', { class: 'muted', text: model.caption }));
 
   // ---- the forward graph ----
   // Columns by the longest path to the loss (ids are a forward order), so that side branches such as an L2
@@ -107,12 +88,13 @@
   const lastB = btn('last step', 'Last »', 'End', () => go(steps.length - 1));
   const counter = el('span', { id: 'step-counter', 'aria-live': 'polite', 'data-testid': 'step-counter' });
   const panel = el('div', { id: 'step', class: 'panel', 'data-testid': 'step' });
-  const notePanel = el('div', { id: 'note', 'data-testid': 'note' });
+  // A CNN's or recurrent net's notes hold rows of maps and wide tables: the full width, above the step's panel.
+  const notePanel = el('div', { id: 'note', 'data-testid': 'note', style: kind === 'mlp' ? null : 'flex-basis:100%' });
   app.append(el('h2', { text: 'The backward pass, one node at a time' }),
     el('p', { class: 'muted', text: `The engine visits the ${steps.length} nodes in reverse topological order (its real order, recorded by a BackwardTrace). Each node applies its local rule to the gradient that arrived and sends one gradient to each input. Keys: → next, ← back, Home first, End last.` }),
     el('div', { class: 'row', style: 'align-items:center;gap:8px' }, el('div', { style: 'flex:0 0 auto;display:flex;gap:8px' }, first, back, next, lastB), counter),
     el('div', { class: 'scroll-x', id: 'graph-box', style: 'margin:8px 0' }, graph), legend,
-    el('div', { class: 'row', style: 'margin-top:10px' }, panel, notePanel));
+    el('div', { class: 'row', style: 'margin-top:10px' }, kind === 'mlp' ? [panel, notePanel] : [notePanel, panel]));
 
   let cur = 0;
   function go(k) {
@@ -146,53 +128,18 @@
             : el('p', { class: 'muted', text: 'nothing: this input does not require a gradient' }));
       }));
     const note = notes[String(s.node)];
-    // The layer of this node in the network drawing: a boundary's layer, or an MLP module's (fc<l>, act<l>).
-    const m = (n.label || '').match(/^(?:fc|act)(\d+)/);
-    const layer = note ? note.layer : m ? Number(m[1]) : -1;
-    document.querySelectorAll('#network g.layer').forEach((g) => g.querySelectorAll('circle').forEach((c) => {
-      c.setAttribute('stroke', Number(g.dataset.layer) === layer ? '#a34f00' : '#1a1a1a');
-      c.setAttribute('stroke-width', Number(g.dataset.layer) === layer ? 3 : 1);
-    }));
-    notePanel.replaceChildren(note ? layerNote(note) : el('div', { class: 'panel muted', text: 'No layer boundary at this node. The δ(l) of the notes is the gradient arriving at a pre-activation z(l); step to a linear node to see it.' }));
+    // The layer of this node in the network drawing (and the time step of a recurrent note).
+    const layer = note ? note.layer : model.layerOf(n);
+    DG.explorer.highlight(model.root, layer, note && note.times ? note.times[Math.min(view.t, note.times.length - 1)] : undefined);
+    notePanel.replaceChildren(note ? DG.explorer.note(note, view, choose, d.batch) : el('div', { class: 'panel muted', text: model.none }));
   }
-
-  // Column vectors side by side, as the notes write one sample: a row per unit j, a column per vector.
-  function vectors(cols) {
-    const n = Math.max(...cols.map((c) => c.p.rows[0].length));
-    const more = Math.max(...cols.map((c) => c.p.more_cols));
-    const t = el('table', { class: 'grid note-vectors', 'aria-label': cols.map((c) => c.label).join(', ') },
-      el('tr', {}, el('th', { scope: 'col', text: 'j' }), cols.map((c) => el('th', { scope: 'col', text: c.label }))));
-    for (let j = 0; j < n; ++j)
-      t.append(el('tr', {}, el('th', { scope: 'row', text: String(j + 1) }),
-        cols.map((c) => (j < c.p.rows[0].length ? el('td', { 'data-vec': c.id, 'data-r': j, text: fmt(c.p.rows[0][j]) }) : el('td', { class: 'more' })))));
-    if (more) t.append(el('tr', {}, el('td', { class: 'more', colspan: cols.length + 1, text: `⋮ ${more} more units` })));
-    return t;
+  // The time step and sample the notes are shown for (kept while stepping); the selects change them.
+  const view = { t: 0, sample: 0 };
+  function choose(change, select) {
+    Object.assign(view, change);
+    go(cur);
+    document.getElementById(select).focus();
   }
-  // The sample the notes' formula is shown for (kept while stepping); the select below changes it.
-  let sample = 0;
-  function layerNote(note) {
-    const l = note.layer, r = note.samples[Math.min(sample, note.samples.length - 1)];
-    const autograd = { id: 'autograd', label: `autograd: arriving at z(${l})`, p: r.autograd };
-    const body = note.kind === 'hidden'
-      ? [el('div', { class: 'row', style: 'gap:10px' },
-          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `W(${l + 1}), the next layer's weights` }), grid(note.W_next, `W(${l + 1})`)),
-          el('div', { style: 'flex:0 1 auto' }, el('p', { text: `δ(${l + 1})` }), vectors([{ id: 'delta-next', label: `δ(${l + 1})`, p: r.delta_next }]))),
-        el('p', { text: `then, unit by unit (f = ${note.activation}):` }),
-        vectors([{ id: 'back', label: `W(${l + 1})ᵀ δ(${l + 1})`, p: r.back }, { id: 'fprime', label: `f'(z(${l}))`, p: r.fprime },
-          { id: 'delta', label: `δ(${l}) = product`, p: r.delta }, autograd])]
-      : [vectors([{ id: 'a', label: 'a(L)', p: r.a }, { id: 'y', label: 'y', p: r.y }]
-          .concat(r.fprime ? [{ id: 'fprime', label: "f'(z(L))", p: r.fprime }] : [], [{ id: 'delta', label: `δ(${l})`, p: r.delta }, autograd]))];
-    const select = el('select', { id: 'sample', 'aria-label': 'the sample (row of the batch) the formula is shown for',
-      onchange: (e) => { sample = Number(e.target.value); go(cur); document.getElementById('sample').focus(); } },
-      note.samples.map((x) => el('option', { value: x.sample, selected: x.sample === r.sample, text: `sample ${x.sample + 1} (row ${x.sample})` })));
-    return el('div', { class: 'panel', 'data-layer': l, 'data-sample': r.sample },
-      el('h3', {}, `Layer boundary: δ(${l}) for `, select, d.batch > note.samples.length ? ` (the first ${note.samples.length} of ${d.batch})` : ''),
-      el('p', { class: 'big', style: 'font-size:1.2rem', 'data-testid': 'formula', text: note.formula }),
-      el('p', { class: 'muted', text: `The delta reference (plain arrays, no autograd) with this batch's numbers, next to the gradient autograd sent to z(${l}). The notes write one sample as a column vector.` }),
-      el('div', { class: 'scroll-x' }, body),
-      el('p', { 'data-testid': 'note-diff' }, 'max |δ(reference) − autograd| on this row: ', el('b', { text: fmt(r.max_abs_diff) })));
-  }
-
 
   document.addEventListener('keydown', (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
@@ -224,12 +171,12 @@
     el('tr', {}, [1, 2, 3].flatMap(() => [el('th', { text: 'max abs' }), el('th', { text: 'max rel' })])));
   for (const q of ag.rows)
     at.append(el('tr', { class: 'agreement-row' }, el('td', { text: String(q.layer) }), el('td', { class: 'left', text: q.activation }),
-      el('td', { class: 'left', text: q.quantity === 'delta' ? 'δ' : q.quantity, 'data-quantity': q.quantity }), el('td', { class: 'left', text: shape(q.shape) }),
+      el('td', { class: 'left', text: q.quantity.replace(/^delta\b/, 'δ'), 'data-quantity': q.quantity }), el('td', { class: 'left', text: shape(q.shape) }),
       [q.autograd_vs_reference, q.autograd_vs_fd, q.reference_vs_fd].flatMap((c) => e1(c).map((t) => el('td', { class: 'mono', text: t }))),
       el('td', { text: String(q.fd_count) }), el('td', { text: String(q.kinks) }),
       el('td', { class: q.ok ? 'ok' : 'fail', text: q.ok ? 'ok' : 'FAIL' })));
-  app.append(el('h2', { text: 'Three ways agree: autograd, the delta reference, finite differences' }),
-    el('p', { class: 'muted', text: `Per layer: ΔW(l), Δb(l) and δ(l) by autograd, by the textbook recurrences on plain arrays, and by fourth-order central differences in extended precision. max rel is relative to the quantity's largest value; tolerances: rtol ${ag.tolerances.analytic_rtol} between the two analytic ones, ${ag.tolerances.numeric_rtol} against FD.` }),
+  app.append(el('h2', { text: `Three ways agree: autograd, the ${reference}, finite differences` }),
+    el('p', { class: 'muted', text: `Per layer: its parameters' gradients and δ(l)${kind === 'recurrent' ? ' (one row per time step)' : ''} by autograd, by the ${reference} (the textbook recurrences on plain arrays), and by fourth-order central differences in ${ag.fd_precision}. max rel is relative to the quantity's largest value; tolerances: rtol ${ag.tolerances.analytic_rtol} between the two analytic ones, ${ag.tolerances.numeric_rtol} against FD.${ag.note ? ` Note: ${ag.note}.` : ''}` }),
     el('div', { class: 'scroll-x' }, at),
     el('p', { 'data-testid': 'verdict', class: ag.ok ? 'ok' : 'fail',
       text: `${ag.ok ? 'PASS' : 'FAIL'}: ${ag.layers} layers, ${ag.fd_count} finite-difference coordinates, ${ag.flagged_count} flagged at kinks` }));
