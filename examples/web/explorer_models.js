@@ -76,15 +76,15 @@ DG.explorer = (() => {
           g.append(svg('rect', { x: cx - side / 2 + 5 * k - 5, y: mid - side / 2 - 5 * k + 5, width: side, height: side,
             fill: b.layer ? '#ffffff' : '#e3f1e5', stroke: INK, 'data-layer': b.layer }));
         right = cx + side / 2 + 5 * (stack - 1);
-        g.append(text(cx, mid + 58, b.output.join('×')));
+        g.append(text(cx, mid + 64, b.output.join('×')));
       } else {
-        const h = Math.max(20, Math.min(100, (100 * b.output[0]) / maxN));
+        const h = Math.max(20, Math.min(90, (90 * b.output[0]) / maxN));
         g.append(svg('rect', { x: cx - 7, y: mid - h / 2, width: 14, height: h, fill: '#ffffff', stroke: INK, 'data-layer': b.layer }));
         right = cx + 7;
-        g.append(text(cx, mid + 58, String(b.output[0])));
+        g.append(text(cx, mid + 64, String(b.output[0])));
       }
       const last = i === boxes.length - 1;
-      g.append(text(cx, mid + 74, last ? `${b.activation ? b.activation + ', ' : ''}loss ${(d.run || {}).loss}` : b.activation));
+      g.append(text(cx, mid + 80, last ? `${b.activation ? b.activation + ', ' : ''}loss ${(d.run || {}).loss}` : b.activation));
       root.append(g);
       if (!last) root.append(arrow(right + 4, mid, 20 + (i + 1.5) * colW - 42, mid));
     });
