@@ -29,8 +29,9 @@ endif()
 if(TARGET bpcheck)
   # name|bpcheck options|key presses: small nets stepped through, a deep one whose graph is wider than the page
   # (it scrolls in its own box, not the page), and a wide one whose tensors must be previewed; CNN specs (max and
-  # average pooling, a strided conv, and batch norm, which the conv reference leaves out: no notes) and recurrent
-  # specs (Elman with the loss at the last step, a two-layer LSTM, a GRU on an embedding).
+  # average pooling, a strided conv, batch norm, which the conv reference leaves out: no notes, and a conv feeding
+  # a conv, whose note correlates δ with the flipped kernel, in float) and recurrent specs (Elman with the loss at
+  # the last step, a two-layer LSTM, a GRU on an embedding).
   set(explorer_runs
     "small|--spec 4-8-3:tanh --loss softmax-ce --batch 5 --seed 1|3"
     "deep_mse|--spec 3-6-5-2:sigmoid --loss mse-half --batch 4 --seed 2 --l2 0.01|7"
@@ -39,6 +40,7 @@ if(TARGET bpcheck)
     "cnn|--spec 1x6x6-c2k3p1-relu-m2-flat-3 --batch 2 --seed 1|5"
     "cnn_avg_strided|--spec 2x7x7-c3k3s2p1-tanh-a2-flat-4-sigmoid-2 --loss mse --batch 3 --seed 2 --fd-max 30|6"
     "cnn_batch_norm|--spec 1x6x6-c2k3p1-bn-relu-m2-flat-3 --batch 3 --seed 1|4"
+    "cnn_two_convs_float|--spec 1x8x8-c3k3s2p1-relu-c2k3p1-tanh-m2-flat-3 --dtype float --batch 3 --seed 1|6"
     "rnn_last|--spec 3-6-4:rnn:T4:last --batch 3 --seed 1|4"
     "lstm|--spec 3-8-8-4:lstm:T5 --batch 2 --seed 1 --fd-max 20|6"
     "gru_embedding|--spec emb7x3-5-4:gru:T3 --batch 2 --seed 3|5")
