@@ -95,7 +95,7 @@ std::string layer_suffix(std::size_t k, std::size_t direction) {
 }
 
 /// p as a stream prints it: "0.2".
-std::string number(double p) {
+std::string probability_text(double p) {
     std::ostringstream out;
     out << p;
     return out.str();
@@ -113,7 +113,7 @@ RecurrentBase<T>::RecurrentBase(RecurrentKind kind, std::size_t input_size, std:
     check_sizes(type_name(), G, input_, hidden_);
     if (options.num_layers == 0) throw ValueError(type_name() + ": num_layers must be at least 1, got 0");
     if (!(options.dropout >= 0.0 && options.dropout < 1.0))  // also rejects NaN
-        throw ValueError(type_name() + ": dropout must be in [0, 1), got " + number(options.dropout) +
+        throw ValueError(type_name() + ": dropout must be in [0, 1), got " + probability_text(options.dropout) +
                          " (the probability of zeroing a layer's output between layers)");
     for (std::size_t k = 0; k < options.num_layers; ++k)
         for (std::size_t d = 0; d < D; ++d) {
@@ -182,7 +182,7 @@ std::string RecurrentBase<T>::describe() const {
     if (options_.num_layers > 1) s += ", " + std::to_string(options_.num_layers) + " layers";
     if (!options_.bias) s += ", no bias";
     if (options_.batch_first) s += ", batch_first";
-    if (options_.dropout > 0.0) s += ", dropout " + number(options_.dropout);
+    if (options_.dropout > 0.0) s += ", dropout " + probability_text(options_.dropout);
     if (options_.bidirectional) s += ", bidirectional";
     return s;
 }

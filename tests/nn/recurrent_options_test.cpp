@@ -491,12 +491,9 @@ TEST(Recurrent, ForwardOfOneTensorIsTheSameFunctionOnEveryStaticType) {
 
 // ---- errors -------------------------------------------------------------------------------------------------------
 
-/// A parent, so that errors carry the module's path.
-struct Holder : Module<double> {};
-
 TEST(RecurrentErrors, BadInputToTheNewOptionsNamesTheModuleAndTheExpectedShape) {
     Generator gen(60);
-    Holder net;
+    recurrent_test::Holder net;
     auto lstm = net.register_module("enc", std::make_shared<LSTM<double>>(3, 4, gen, bidirectional(2)));
     const Tensor<double> x = Tensor<double>::zeros({5, 2, 3}), s = Tensor<double>::zeros({4, 2, 4});
     const Tensor<double> layers_only = Tensor<double>::zeros({2, 2, 4});

@@ -462,12 +462,9 @@ TEST(Recurrent, FloatAgreesWithDouble) {
 
 // ---- errors -------------------------------------------------------------------------------------------------------
 
-/// A parent, so that errors carry the module's path.
-struct Holder : Module<double> {};
-
 TEST(RecurrentErrors, BadInputsNameTheModuleAndTheExpectedShape) {
     Generator gen(61);
-    Holder net;
+    recurrent_test::Holder net;
     auto lstm = net.register_module("enc", std::make_shared<LSTM<double>>(3, 4, gen, RecurrentOptions{2}));
     const Tensor<double> x = Tensor<double>::zeros({5, 2, 3});
     EXPECT_THROW_MSG((*lstm)(Tensor<double>::zeros({5})), ShapeError, "enc (LSTM 3→4, 2 layers)",

@@ -16,6 +16,9 @@
 
 namespace dg::nn::recurrent_test {
 
+/// A parent, so that errors carry the module's path.
+struct Holder : Module<double> {};
+
 /// The names of m's state_dict, in order.
 inline std::vector<std::string> names_of(const Module<double>& m) {
     std::vector<std::string> names;
