@@ -389,7 +389,8 @@ std::pair<Tensor<T>, LstmState<T>> LSTM<T>::forward(const Tensor<T>& x, const Ls
     if (state.h.defined() != state.c.defined())
         throw ValueError(this->where() + ": the initial state has " +
                          (state.h.defined() ? "h0 but no c0" : "c0 but no h0") +
-                         " (give both, each [L, N, H] (unbatched: [L, H]), or neither for zeros)");
+                         " (give both, each [D·L, N, H] (unbatched: [D·L, H]; D = 2 when bidirectional), or neither"
+                         " for zeros)");
     auto r = this->run(x, state.h, state.c, lengths);
     return {r.output, LstmState<T>{r.h_n, r.c_n}};
 }
