@@ -15,6 +15,7 @@
 #include "nn/reference/bptt_rnn.hpp"
 #include "nn/reference/conv_backprop.hpp"
 #include "nn/reference/conv_planes.hpp"
+#include "nn/reference/delta_backprop.hpp"
 
 namespace dg {
 namespace {
@@ -228,6 +229,32 @@ TEST(ExplorerRecurrent, LstmGatesAndTheHeadAtTheLastStep) {
                 for (double v : above) EXPECT_EQ(v, 0.0);  // no loss before the last step
             expect_relation(note, view);
         }
+}
+
+TEST(ExplorerMlp, NotesInTheSharedFormat) {
+    Generator gen(7);
+    nn::Mlp<double> mlp("3-4-2:tanh", gen);
+    const auto batch = nn::make_check_batch<double>(mlp.spec(), nn::Loss::mse_half, 3, gen);
+    const nn::BpcheckReport report = nn::bpcheck(mlp, batch.X, batch.Y, nn::Loss::mse_half);  // the drawing's activations
+    const json data = examples::mlp_explorer_json(mlp, batch.X, batch.Y, nn::Loss::mse_half, 0, report, 2);
+    EXPECT_EQ(data["network"]["kind"], "mlp");
+    const std::vector<json> notes = notes_in_order(data);
+    ASSERT_EQ(notes.size(), 2u);
+    EXPECT_EQ(notes[0]["formula"], "δ(L) = (a(L) − y) ⊙ f'(z(L)) / m");
+    EXPECT_EQ(notes[1]["formula"], "δ(1) = W(2)ᵀ δ(2) ⊙ f'(z(1))");
+    EXPECT_EQ(notes[1]["samples"], json({0, 1}));  // max_samples 2 of 3
+    EXPECT_FALSE(notes[1].contains("times"));
+    const auto net = nn::reference_params(mlp, nn::Loss::mse_half);
+    const auto ref = reference::delta_backprop(net, batch.X, batch.Y, nn::Loss::mse_half);
+    const Array<double>& W2 = net.layers[1].W;  // [2, 4]: shown whole
+    EXPECT_EQ(numbers(notes[1]["blocks"][0]["p"]), std::vector<double>(W2.begin(), W2.end()));
+    for (std::size_t s = 0; s < 2; ++s) {
+        const json& view = notes[1]["views"][0][s];
+        const std::vector<double> delta = numbers(column_of(view, "delta"));
+        for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(delta[j], ref.layers[0].delta(s, j));
+        expect_relation(notes[1], view);
+        expect_relation(notes[0], notes[0]["views"][0][s]);
+    }
 }
 
 TEST(ExplorerAgreement, FiniteDifferencesKeyAndEveryRow) {
