@@ -66,6 +66,12 @@ MlpSpec parse_mlp_spec(std::string_view spec) {
     for (std::size_t p = 1; p < parts.size(); ++p) {
         const std::string_view opt = trim(parts[p]);
         if (opt.empty()) fail(spec, "option " + std::to_string(p) + " is empty");
+        // ':T4' belongs to a recurrent spec, which names its cell as the first option: say so rather than
+        // "unknown activation" (tanh is then the Elman cell, rnn).
+        if (opt.size() > 1 && (opt[0] == 'T' || opt[0] == 't') && all_digits(opt.substr(1)))
+            fail(spec, "\"" + std::string(opt) + "\" is a recurrent spec's sequence length; a recurrent spec names its cell "
+                       "first, e.g. 3-6-4:rnn:" + std::string(opt) + " (rnn, rnn-relu, lstm or gru; grammar in "
+                       "nn/layers/recurrent_net.hpp)");
         if (const auto at = opt.rfind('@'); at != std::string_view::npos) {
             const std::string_view k = trim(opt.substr(at + 1));
             if (!all_digits(k) || k.size() > 9)

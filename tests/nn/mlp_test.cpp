@@ -73,6 +73,7 @@ TEST(MlpSpec, BadSpecsAreValueErrorsQuotingTheSpec) {
         {"-784-10", "size 1 is \"\""},
         {"784-0-10", "size 2 is 0"},
         {"784-10:swish", "unknown activation \"swish\""},
+        {"3-6-4:tanh:T4", "\"T4\" is a recurrent spec's sequence length; a recurrent spec names its cell first, e.g. 3-6-4:rnn:T4"},
         {"784-10:", "option 1 is empty"},
         {"784-100-10:softmax", "softmax on hidden layer 1"},
         {"784-100-10:log_softmax@1", "log_softmax on hidden layer 1"},
