@@ -1,16 +1,22 @@
 // LeNet-5 at batch 64, float32, through deltagrad's ops: each layer's forward + backward on its own (µs), the
 // convolutions' forward alone, the whole training step (forward, softmax cross-entropy, backward, SGD update) on one
-// and on two threads, and batch / layer normalisation at the sizes a deeper CNN would use them. LeNet-5: pad-2 conv 6@5x5, ReLU, max-pool 2, conv 16@5x5, ReLU, max-pool 2, flatten,
-// 120, 84, 10 (ReLU between). Wall time: the two-thread step needs it.
+// and on two threads, and batch / layer normalisation at the sizes a deeper CNN would use them. LeNet-5: pad-2 conv
+// 6@5x5, ReLU, max-pool 2, conv 16@5x5, ReLU, max-pool 2, flatten, 120, 84, 10 (ReLU between). Wall time: the
+// two-thread step needs it. For benchmarks/compare: the LeNet-5 step, its hand-written floor (lenet_floor.hpp) and
+// the README's recommended CNN (nn::Cnn) as f32/<ours|fused|floor>/<lenet5|cnn-c32-c64-bn>/b64.
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "autograd/kernels/parallel.hpp"
 #include "autograd/ops.hpp"
+#include "benchmarks/lenet_floor.hpp"
+#include "benchmarks/step_bench.hpp"
+#include "nn/layers/cnn.hpp"
 #include "nn/optim/sgd.hpp"
 
 namespace {
@@ -54,9 +60,7 @@ struct Batch {
     }();
 };
 
-void per_sample(benchmark::State& state) {
-    state.counters["samples_per_s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
-}
+void per_sample(benchmark::State& state) { dg::bench::set_rate(state, double(batch)); }
 
 /// One layer's forward and backward: `layer` maps the input to the output; the input (when it requires grad) and the
 /// parameters get their gradients from a fixed output gradient, and are cleared after each iteration.
@@ -76,18 +80,18 @@ void layer_bench(benchmark::State& state, const dg::Shape& in_shape, bool input_
     per_sample(state);
 }
 
+constexpr double lr = 0.01;
+
+Tensor<T> lenet_loss(const LeNet& net, const Batch& data) {
+    return dg::softmax_cross_entropy(net.logits(data.x), data.labels);
+}
+
 void step(benchmark::State& state, int threads) {
     dg::set_num_threads(threads);
     LeNet net;
     Batch data;
-    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(0.01));
-    for (auto _ : state) {
-        const Tensor<T> loss = dg::softmax_cross_entropy(net.logits(data.x), data.labels);
-        loss.backward();
-        opt.step();
-        opt.zero_grad();
-        benchmark::DoNotOptimize(loss.item());
-    }
+    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(lr));
+    dg::bench::train_steps(state, opt, [&] { return lenet_loss(net, data); }, false);
     per_sample(state);
     dg::set_num_threads(1);
 }
@@ -98,18 +102,57 @@ void compare_step(benchmark::State& state, bool fused) {
     dg::set_num_threads(dg::detail::threads_from_environment());
     LeNet net;
     Batch data;
-    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(0.01));
-    for (auto _ : state) {
-        const Tensor<T> loss = dg::softmax_cross_entropy(net.logits(data.x), data.labels);
-        if (fused) {
-            opt.backward_and_step(loss);
-        } else {
-            loss.backward();
-            opt.step();
-        }
-        opt.zero_grad();
-        benchmark::DoNotOptimize(loss.item());
-    }
+    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(lr));
+    dg::bench::train_steps(state, opt, [&] { return lenet_loss(net, data); }, fused);
+    per_sample(state);
+    dg::set_num_threads(1);
+}
+
+/// LeNet's parameters as plain arrays, in LeNet::parameters()' order.
+std::vector<std::vector<T>> plain(const LeNet& net) {
+    std::vector<std::vector<T>> out;
+    for (const Tensor<T>& p : net.parameters()) out.emplace_back(p.value().begin(), p.value().end());
+    return out;
+}
+
+/// f32/floor/lenet5/b64: the hand-written step (lenet_floor.hpp) on the same network and batch, DG_NUM_THREADS threads
+/// (its GEMMs split as ours; its loops run on the calling thread). First it checks that it computes the same step as
+/// autograd: the parameters after one step of each agree to 1e-5, else the row is an error.
+void floor_step(benchmark::State& state) {
+    dg::set_num_threads(dg::detail::threads_from_environment());
+    LeNet net;
+    Batch data;
+    dg::bench::LeNetFloor floor(batch, plain(net));
+    floor.step(data.x.value().data(), data.labels.data(), T(lr));
+    dg::optim::SGD<T> opt(net.parameters(), dg::optim::SGDOptions(lr));
+    lenet_loss(net, data).backward();
+    opt.step();
+    const std::vector<std::vector<T>> want = plain(net);
+    for (std::size_t i = 0; i < want.size(); ++i)
+        for (std::size_t j = 0; j < want[i].size(); ++j)
+            if (!(std::abs(floor.params()[i][j] - want[i][j]) <= 1e-5f)) {
+                state.SkipWithError(("the floor's step differs from autograd's: parameter " + std::to_string(i) +
+                                     ", element " + std::to_string(j) + ": " + std::to_string(floor.params()[i][j]) +
+                                     " against " + std::to_string(want[i][j]))
+                                        .c_str());
+                return;
+            }
+    for (auto _ : state) benchmark::DoNotOptimize(floor.step(data.x.value().data(), data.labels.data(), T(lr)));
+    per_sample(state);
+    dg::set_num_threads(1);
+}
+
+/// The README's recommended CNN (nn::Cnn, batch norm in training mode) at batch 64, SGD, DG_NUM_THREADS threads:
+/// f32/<ours|fused>/cnn-c32-c64-bn/b64.
+constexpr const char* recommended_cnn = "1x28x28-c32k3p1-bn-relu-m2-c64k3p1-bn-relu-m2-flat-128-relu-10";
+
+void cnn_step(benchmark::State& state, bool fused) {
+    dg::set_num_threads(dg::detail::threads_from_environment());
+    dg::Generator gen(42);
+    dg::nn::Cnn<T> cnn(recommended_cnn, gen);
+    Batch data;
+    dg::optim::SGD<T> opt(cnn.parameters(), dg::optim::SGDOptions(lr));
+    dg::bench::train_steps(state, opt, [&] { return dg::softmax_cross_entropy(cnn(data.x), data.labels); }, fused);
     per_sample(state);
     dg::set_num_threads(1);
 }
@@ -165,29 +208,21 @@ void register_all() {
         benchmark::RegisterBenchmark(("f32/lenet5/b64/step/threads:" + std::to_string(threads)).c_str(), step, threads)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
-    // For benchmarks/compare: CPU time of the calling thread unless DG_BENCH_TIME=real (as mlp_step_bench).
-    const char* time = std::getenv("DG_BENCH_TIME");
-    const bool real = time && std::string(time) == "real";
+    // For benchmarks/compare: CPU time of the calling thread unless DG_BENCH_TIME=real (step_bench.hpp).
     for (bool fused : {false, true}) {
-        auto* b = benchmark::RegisterBenchmark(fused ? "f32/fused/lenet5/b64" : "f32/ours/lenet5/b64", compare_step,
-                                               fused);
-        b->Unit(benchmark::kMicrosecond);
-        if (real) b->UseRealTime();
+        const std::string impl = fused ? "fused" : "ours";
+        dg::bench::compare_clock(
+            benchmark::RegisterBenchmark(("f32/" + impl + "/lenet5/b64").c_str(), compare_step, fused));
+        dg::bench::compare_clock(
+            benchmark::RegisterBenchmark(("f32/" + impl + "/cnn-c32-c64-bn/b64").c_str(), cnn_step, fused));
     }
+    dg::bench::compare_clock(benchmark::RegisterBenchmark("f32/floor/lenet5/b64", floor_step));
 }
 
 }  // namespace
 
-extern "C" char* openblas_get_corename(void);  // from <cblas.h>, which cannot share a file with xtensor-blas
-
 int main(int argc, char** argv) {
-    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
-    benchmark::AddCustomContext("gemm_kernel",
-                                dg::blas::gemm_kernel() == dg::blas::Kernel::deltagrad ? "deltagrad" : "openblas");
+    dg::bench::add_kernel_context();
     register_all();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return dg::bench::run_benchmarks(argc, argv);
 }

@@ -5,11 +5,11 @@
 // benchmarks/compare and torch_bench.cpp use the same names so rows line up.
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "autograd/ops.hpp"
+#include "benchmarks/step_bench.hpp"
 #include "nn/loss.hpp"
 #include "nn/layers/mlp.hpp"
 #include "nn/optim/sgd.hpp"
@@ -55,12 +55,6 @@ Batch<T> make_batch(std::size_t batch, std::size_t in, std::size_t classes, dg::
     return b;
 }
 
-template <class T>
-void set_rate(benchmark::State& state, std::size_t batch) {
-    state.counters["samples_per_s"] =
-        benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
-}
-
 // Autograd: what a user writes. `fused` steps with opt.backward_and_step(loss) (the SGD update inside backward,
 // in the weight-gradient GEMMs) instead of loss.backward(); opt.step().
 template <class T, bool fused>
@@ -70,18 +64,8 @@ void ours(benchmark::State& state, Workload w) {
     dg::optim::SGD<T> opt(model.parameters(), dg::optim::SGDOptions(lr));
     const auto& sizes = model.spec().sizes;
     Batch<T> data = make_batch<T>(w.batch, sizes.front(), sizes.back(), gen);
-    for (auto _ : state) {
-        dg::Tensor<T> loss = dg::nn::cross_entropy(model(data.x), data.target);
-        if constexpr (fused) {
-            opt.backward_and_step(loss);
-        } else {
-            loss.backward();
-            opt.step();
-        }
-        opt.zero_grad();
-        benchmark::DoNotOptimize(loss.item());
-    }
-    set_rate<T>(state, w.batch);
+    dg::bench::train_steps(state, opt, [&] { return dg::nn::cross_entropy(model(data.x), data.target); }, fused);
+    dg::bench::set_rate(state, double(w.batch));
 }
 
 // The delta reference on the same network and batch: the floor.
@@ -100,14 +84,7 @@ void floor_step(benchmark::State& state, Workload w) {
                                                T(lr), T(0), ws);
         benchmark::DoNotOptimize(loss);
     }
-    set_rate<T>(state, w.batch);
-}
-
-// Rates are per CPU second of the calling thread by default (robust on a loaded machine, exact with one
-// BLAS thread); DG_BENCH_TIME=real switches to wall time, which multi-threaded runs need.
-bool real_time() {
-    const char* t = std::getenv("DG_BENCH_TIME");
-    return t && std::string(t) == "real";
+    dg::bench::set_rate(state, double(w.batch));
 }
 
 template <class T>
@@ -115,30 +92,18 @@ void register_all(const char* type) {
     for (const Workload& w : workloads()) {
         const std::string suffix = std::string("/") + w.spec + "/b" + std::to_string(w.batch);
         const std::string prefix = std::string(type) + "/";
-        for (auto* b : {benchmark::RegisterBenchmark((prefix + "ours" + suffix).c_str(), ours<T, false>, w),
-                        benchmark::RegisterBenchmark((prefix + "fused" + suffix).c_str(), ours<T, true>, w),
-                        benchmark::RegisterBenchmark((prefix + "floor" + suffix).c_str(), floor_step<T>, w)}) {
-            b->Unit(benchmark::kMicrosecond);
-            if (real_time()) b->UseRealTime();
-        }
+        // Per CPU second of the calling thread, or per wall second with DG_BENCH_TIME=real (step_bench.hpp).
+        dg::bench::compare_clock(benchmark::RegisterBenchmark((prefix + "ours" + suffix).c_str(), ours<T, false>, w));
+        dg::bench::compare_clock(benchmark::RegisterBenchmark((prefix + "fused" + suffix).c_str(), ours<T, true>, w));
+        dg::bench::compare_clock(benchmark::RegisterBenchmark((prefix + "floor" + suffix).c_str(), floor_step<T>, w));
     }
 }
 
 }  // namespace
 
-extern "C" char* openblas_get_corename(void);  // from <cblas.h>, which cannot share a file with xtensor-blas
-
 int main(int argc, char** argv) {
-    // The kernels OpenBLAS picked (OPENBLAS_CORETYPE or its own detection): GEMM-bound figures depend on them.
-    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
-    // Whose GEMM deltagrad runs (blas.hpp, Kernel): its own where its vectors are wider than OpenBLAS's kernels'.
-    benchmark::AddCustomContext("gemm_kernel",
-                                dg::blas::gemm_kernel() == dg::blas::Kernel::deltagrad ? "deltagrad" : "openblas");
+    dg::bench::add_kernel_context();
     register_all<float>("f32");
     register_all<double>("f64");
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return dg::bench::run_benchmarks(argc, argv);
 }

@@ -11,13 +11,12 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "autograd/kernels/blas.hpp"
 #include "autograd/kernels/parallel.hpp"
 #include "autograd/ops.hpp"
+#include "benchmarks/step_bench.hpp"
 #include "nn/optim/sgd.hpp"
 
 namespace {
@@ -108,31 +107,17 @@ void train_step(benchmark::State& state, Kind kind, Variant variant, bool from_e
     dg::Generator gen(42);
     Model m(kind, gen);
     dg::optim::SGD<float> opt(m.parameters(), dg::optim::SGDOptions(lr));
-    for (auto _ : state) {
-        const Tf logits = linear(hidden_states(m, kind, variant), m.w_out, m.b_out);
-        Tf loss = softmax_cross_entropy(logits, m.targets);
-        if (fused) {
-            opt.backward_and_step(loss);
-        } else {
-            loss.backward();
-            opt.step();
-        }
-        opt.zero_grad();
-        benchmark::DoNotOptimize(loss.item());
-    }
-    state.counters["sequences_per_s"] =
-        benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+    dg::bench::train_steps(
+        state, opt,
+        [&] { return softmax_cross_entropy(linear(hidden_states(m, kind, variant), m.w_out, m.b_out), m.targets); },
+        fused);
+    dg::bench::set_rate(state, double(batch), "sequences_per_s");
 }
 
 }  // namespace
 
-extern "C" char* openblas_get_corename(void);  // from <cblas.h>, which cannot share a file with xtensor-blas
-
 int main(int argc, char** argv) {
-    // Who runs the GEMMs (most of the time): OpenBLAS's kernels of this core, or deltagrad's own (blas.hpp, Kernel).
-    benchmark::AddCustomContext("openblas_core", openblas_get_corename());
-    benchmark::AddCustomContext("gemm_kernel",
-                                dg::blas::gemm_kernel() == dg::blas::Kernel::deltagrad ? "deltagrad" : "openblas");
+    dg::bench::add_kernel_context();
     const std::pair<Kind, const char*> kinds[] = {{Kind::rnn, "rnn"}, {Kind::lstm, "lstm"}, {Kind::gru, "gru"}};
     const std::pair<Variant, const char*> variants[] = {{Variant::sequence, "sequence"},
                                                         {Variant::cells, "cells"},
@@ -147,20 +132,13 @@ int main(int argc, char** argv) {
                 ->Unit(benchmark::kMillisecond);
         }
     // The sequence variant under the names benchmarks/compare pairs with torch_bench's (torch::nn::RNN / LSTM):
-    // DG_NUM_THREADS threads; CPU time of the calling thread unless DG_BENCH_TIME=real (as mlp_step_bench).
-    const char* time = std::getenv("DG_BENCH_TIME");
-    const bool real = time && std::string(time) == "real";
+    // DG_NUM_THREADS threads; CPU time of the calling thread unless DG_BENCH_TIME=real (step_bench.hpp).
     const std::pair<Kind, const char*> rows[] = {{Kind::rnn, "rnn-tanh-h128-T32"}, {Kind::lstm, "lstm-h128-T32"}};
     for (const auto& [kind, wname] : rows)
         for (bool fused : {false, true}) {
             const std::string name = std::string("f32/") + (fused ? "fused/" : "ours/") + wname + "/b32";
-            auto* b = benchmark::RegisterBenchmark(name.c_str(), train_step, kind, Variant::sequence, true, fused);
-            b->Unit(benchmark::kMicrosecond);
-            if (real) b->UseRealTime();
+            dg::bench::compare_clock(
+                benchmark::RegisterBenchmark(name.c_str(), train_step, kind, Variant::sequence, true, fused));
         }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return dg::bench::run_benchmarks(argc, argv);
 }

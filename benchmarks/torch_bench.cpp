@@ -1,6 +1,7 @@
 // The libtorch side of the comparison (built only when Torch is found): the same MLP training step as
-// mlp_step_bench.cpp (forward, cross-entropy, backward, SGD update, zero_grad) and the same tiny-op chain as
-// op_overhead_bench.cpp, under the same benchmark names with impl "torch". Intra-op threads come from
+// mlp_step_bench.cpp (forward, cross-entropy, backward, SGD update, zero_grad), the same tiny-op chain as
+// op_overhead_bench.cpp, and the CNN and recurrent steps of conv_bench.cpp and recurrent_bench.cpp, under the same
+// benchmark names with impl "torch". Intra-op threads come from
 // DG_TORCH_THREADS (default 1); OpenBLAS threads from OPENBLAS_NUM_THREADS, as for our programs.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -98,10 +99,29 @@ struct LeNetImpl : torch::nn::Module {
     }
 };
 
-void lenet_step(benchmark::State& state) {
+// conv_bench.cpp's cnn-c32-c64-bn row: the README's recommended CNN, 1x28x28-c32k3p1-bn-relu-m2-c64k3p1-bn-relu-m2-
+// flat-128-relu-10 (batch norm in training mode, as nn::Cnn builds it).
+struct CnnImpl : torch::nn::Module {
+    torch::nn::Conv2d c1{register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3).padding(1)))};
+    torch::nn::BatchNorm2d b1{register_module("b1", torch::nn::BatchNorm2d(32))};
+    torch::nn::Conv2d c2{register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)))};
+    torch::nn::BatchNorm2d b2{register_module("b2", torch::nn::BatchNorm2d(64))};
+    torch::nn::Linear f1{register_module("f1", torch::nn::Linear(64 * 7 * 7, 128))};
+    torch::nn::Linear f2{register_module("f2", torch::nn::Linear(128, 10))};
+    torch::Tensor forward(torch::Tensor x) {
+        x = torch::max_pool2d(torch::relu(b1->forward(c1->forward(x))), 2);
+        x = torch::max_pool2d(torch::relu(b2->forward(c2->forward(x))), 2);
+        x = torch::relu(f1->forward(x.flatten(1)));
+        return f2->forward(x);
+    }
+};
+
+// One training step of a CNN on 1x28x28 inputs in [0, 1), batch 64.
+template <class Net>
+void cnn_step(benchmark::State& state) {
     const int64_t batch = 64;
     torch::manual_seed(42);
-    LeNetImpl model;
+    Net model;
     torch::optim::SGD opt(model.parameters(), torch::optim::SGDOptions(0.01));
     const torch::Tensor x = torch::rand({batch, 1, 28, 28});
     const torch::Tensor target = torch::randint(10, {batch}, torch::kLong);
@@ -162,7 +182,8 @@ int main(int argc, char** argv) {
         }
     }
     // The CNN and recurrent steps (conv_bench.cpp and recurrent_bench.cpp register ours under the same names).
-    for (auto* b : {benchmark::RegisterBenchmark("f32/torch/lenet5/b64", lenet_step),
+    for (auto* b : {benchmark::RegisterBenchmark("f32/torch/lenet5/b64", cnn_step<LeNetImpl>),
+                    benchmark::RegisterBenchmark("f32/torch/cnn-c32-c64-bn/b64", cnn_step<CnnImpl>),
                     benchmark::RegisterBenchmark("f32/torch/rnn-tanh-h128-T32/b32", recurrent_step, false),
                     benchmark::RegisterBenchmark("f32/torch/lstm-h128-T32/b32", recurrent_step, true)}) {
         b->Unit(benchmark::kMicrosecond);

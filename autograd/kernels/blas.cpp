@@ -50,14 +50,16 @@ void scale(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) {
         for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
 }
 
-// One product (or one part of a split one) as one call: deltagrad's kernel or OpenBLAS's GEMM (Kernel, blas.hpp),
-// or OpenBLAS's gemv. A product with one row or one column is a matrix-vector product, and goes to gemv: OpenBLAS
-// 0.3.21's GEMM does not notice, and with its AVX2 (Haswell) kernels a [1×784]·[784×100] GEMM took 24 µs against
-// gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
+// One product (or one part of a split one) as one call: deltagrad's kernel (its dot-product form for a long, narrow
+// A·Bᵀ) or OpenBLAS's GEMM (Kernel, blas.hpp), or OpenBLAS's gemv. A product with one row or one column is a
+// matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
+// kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
 template <class T>
 void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
              std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
     if (m != 1 && n != 1) {
+        if (kernel == Kernel::deltagrad && own_gemm_dots_fits<T>(ta, tb, m, n, k))
+            return own_gemm_dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         if (kernel == Kernel::deltagrad && own_gemm_fits<T>(m, n, k))
             return own_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

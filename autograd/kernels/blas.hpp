@@ -22,7 +22,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
 
 /// Whose GEMM runs the products gemm hands on whole (each part of a split one): OpenBLAS's, or deltagrad's own
-/// (gemm_kernel.hpp) when the product is at least one of its tiles (own_gemm_fits). Products with one row or column
+/// (gemm_kernel.hpp) when the product is at least one of its tiles (own_gemm_fits) or a long, narrow A·Bᵀ for its
+/// dot-product form (own_gemm_dots_fits: a convolution's weight gradient). Products with one row or column
 /// go to OpenBLAS's gemv either way. The default is deltagrad's when its vectors are wider than those of the OpenBLAS
 /// kernels in use (AVX-512 against OpenBLAS's AVX2 kernels, as OPENBLAS_CORETYPE=Haswell pins them on an AVX-512
 /// CPU), else OpenBLAS's. The environment variable DG_GEMM=openblas or DG_GEMM=deltagrad sets it.

@@ -22,6 +22,14 @@ namespace own {
 namespace {
 
 constexpr std::size_t min_depth = 16;  // shallower products stay with OpenBLAS (own_gemm_fits)
+// A product this wide may be half a tile high (own_gemm_fits): LeNet-5's first convolution, 6 × 3584 × 25, ran at
+// 82 GFLOP/s in the kernel against 60 in OpenBLAS's AVX2 kernels (gemm_kernel_bench, RESULTS.md).
+constexpr std::size_t wide_columns = 1024;
+// The dot-product form (own_gemm_dots) takes NT products at least this deep with a side shorter than this: there
+// op(B) = Bᵀ is packed by a strided gather of at least one element per vector multiply-add of the tiles.
+constexpr std::size_t dots_min_depth = 256, dots_max_side = 32;
+// A slab of k, in bytes of a row: 4 rows of A and 4 of B (a tile's) are 32 KiB, within the L1 cache.
+constexpr std::size_t dot_slab_bytes = 4096;
 // Each row of a tile is two vectors wide; in a last panel no wider than one vector, one (for n = 100 floats on
 // AVX-512, 3 panels of 32 and one of 4: 12 % padding, not 28 %).
 constexpr std::size_t max_tile_vectors = 2;
@@ -43,18 +51,18 @@ struct Strides {
 #define DG_GEMM_STR(x) #x
 
 // AVX-512F: 12 rows × 2 vectors = 24 accumulators of the 32 registers; KC 512, of 128, 256 and 512 the fastest on
-// the MLP steps' products.
+// the MLP steps' products. The dot-product form: a 4 × 4 tile, 16 accumulators and 8 loads per 16 multiply-adds.
 DG_GEMM_TARGET_BEGIN("avx512f,avx2,fma")
 namespace avx512 {
-constexpr std::size_t vector_bytes = 64, tile_rows = 12, panel_depth = 512;
+constexpr std::size_t vector_bytes = 64, tile_rows = 12, panel_depth = 512, dot_rows = 4, dot_cols = 4;
 #include "autograd/kernels/gemm_kernel_body.inc"
 }  // namespace avx512
 DG_GEMM_TARGET_END
 
-// AVX2 + FMA: 12 accumulators of the 16 registers.
+// AVX2 + FMA: 12 accumulators of the 16 registers; the dot-product form 2 × 4, 8 accumulators.
 DG_GEMM_TARGET_BEGIN("avx2,fma")
 namespace avx2 {
-constexpr std::size_t vector_bytes = 32, tile_rows = 6, panel_depth = 256;
+constexpr std::size_t vector_bytes = 32, tile_rows = 6, panel_depth = 256, dot_rows = 2, dot_cols = 4;
 #include "autograd/kernels/gemm_kernel_body.inc"
 }  // namespace avx2
 DG_GEMM_TARGET_END
@@ -62,7 +70,7 @@ DG_GEMM_TARGET_END
 
 // The build's baseline (SSE2 on x86-64, NEON on arm64; all of this machine's with DELTAGRAD_NATIVE).
 namespace generic {
-constexpr std::size_t vector_bytes = 16, tile_rows = 6, panel_depth = 256;
+constexpr std::size_t vector_bytes = 16, tile_rows = 6, panel_depth = 256, dot_rows = 2, dot_cols = 4;
 #include "autograd/kernels/gemm_kernel_body.inc"
 }  // namespace generic
 
@@ -72,11 +80,16 @@ struct Variant {
     std::size_t vector_bytes, tile_rows, panel_depth;
     decltype(&generic::sgemm) sgemm;
     decltype(&generic::dgemm) dgemm;
+    decltype(&generic::sgemm_dots) sgemm_dots;
+    decltype(&generic::dgemm_dots) dgemm_dots;
     bool (*supported)();
 };
 
-#define DG_GEMM_VARIANT(ns, test) \
-    Variant { #ns, ns::vector_bytes, ns::tile_rows, ns::panel_depth, &ns::sgemm, &ns::dgemm, test }
+#define DG_GEMM_VARIANT(ns, test)                                                                                \
+    Variant {                                                                                                  \
+        #ns, ns::vector_bytes, ns::tile_rows, ns::panel_depth, &ns::sgemm, &ns::dgemm, &ns::sgemm_dots,         \
+            &ns::dgemm_dots, test                                                                              \
+    }
 
 // Widest first. __builtin_cpu_supports also checks that the OS saves the wider registers.
 const std::vector<Variant>& variants() {
@@ -138,7 +151,8 @@ void set_own_gemm_isa(const std::string& isa) {
 template <class T>
 bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k) {
     const own::Variant& v = *own::current().load(std::memory_order_relaxed);
-    return m >= v.tile_rows && n >= own::panel_width<T>(v) && k >= own::min_depth;
+    const bool tall = m >= v.tile_rows || (2 * m >= v.tile_rows && n >= own::wide_columns);
+    return tall && n >= own::panel_width<T>(v) && k >= own::min_depth;
 }
 
 template <class T>
@@ -154,10 +168,28 @@ void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T a
         v.dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panel.data());
 }
 
+template <class T>
+bool own_gemm_dots_fits(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k) {
+    return !ta && tb && k >= own::dots_min_depth && (m < own::dots_max_side || n < own::dots_max_side);
+}
+
+template <class T>
+void own_gemm_dots(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, const T* b,
+                   std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    const own::Variant& v = *own::current().load(std::memory_order_relaxed);
+    if constexpr (std::is_same_v<T, float>)
+        v.sgemm_dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        v.dgemm_dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 #define DG_INSTANTIATE_OWN_GEMM(T)                                                                                    \
     template bool own_gemm_fits<T>(std::size_t, std::size_t, std::size_t);                                            \
     template void own_gemm<T>(bool, bool, std::size_t, std::size_t, std::size_t, T, const T*, std::size_t, const T*,  \
-                              std::size_t, T, T*, std::size_t);
+                              std::size_t, T, T*, std::size_t);                                                       \
+    template bool own_gemm_dots_fits<T>(bool, bool, std::size_t, std::size_t, std::size_t);                           \
+    template void own_gemm_dots<T>(std::size_t, std::size_t, std::size_t, T, const T*, std::size_t, const T*,         \
+                                   std::size_t, T, T*, std::size_t);
 DG_INSTANTIATE_OWN_GEMM(float)
 DG_INSTANTIATE_OWN_GEMM(double)
 #undef DG_INSTANTIATE_OWN_GEMM

@@ -10,6 +10,7 @@
 // The method is the textbook one (Goto/BLIS), with one pack instead of two: op(B) is copied, KC rows by NR columns at
 // a time, into a contiguous panel (zero-padded past the last column); A is read in place. The micro-kernel keeps an
 // MR×NR tile of C in registers and adds, for each p of the panel, the row B(p, ·) times the broadcast A(i, p).
+// A second form for long, narrow A·Bᵀ products (own_gemm_dots): dot products of rows, summed in vectors along k.
 #pragma once
 
 #include <cstddef>
@@ -30,8 +31,9 @@ std::vector<std::string> own_gemm_isas();
 /// narrower variants); ValueError listing them for another name. Call it while no product runs.
 void set_own_gemm_isa(const std::string& isa);
 
-/// Whether the kernel takes an m×n×k product: one at least a full tile high, a full panel wide and 16 deep. A
-/// narrower one (a 10-class output layer) would be mostly padding. A shallower one (the rank-1 weight gradient of a
+/// Whether the kernel takes an m×n×k product: one at least a full tile high (half a tile when at least 1024 wide, as a
+/// convolution's forward over a few images), a full panel wide and 16 deep. A narrower one (a 10-class output layer)
+/// would be mostly padding. A shallower one (the rank-1 weight gradient of a
 /// batch of 1) is mostly reading and writing C, where OpenBLAS's kernels were as fast or faster: at k = 1, 5.0 µs
 /// against 8.4 µs for the 100×784 weight gradient; at k = 16, 25 µs against 21 µs (RESULTS.md, session 6).
 /// OpenBLAS keeps those.
@@ -43,5 +45,19 @@ bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k);
 template <class T>
 void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+
+/// Whether the dot-product form (own_gemm_dots) takes a product: C = A·Bᵀ (ta false, tb true: both operands read
+/// along their rows), at least 256 deep, with fewer than 32 rows or columns (a convolution's weight gradient, 6 × 25 ×
+/// 3584 in LeNet-5). There own_gemm would pack Bᵀ by a strided gather of at least one element per vector
+/// multiply-add, and OpenBLAS's kernels ran such products at about 17 GFLOP/s (RESULTS.md).
+template <class T>
+bool own_gemm_dots_fits(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k);
+
+/// C[m×n] = alpha·A·Bᵀ + beta·C, A m×k and B n×k row-major (row strides lda, ldb), beta = 0 ignoring C's contents, on
+/// the calling thread: each entry a dot product of two rows summed in vectors along k, with no copy of A or B.
+/// m, n, k >= 1.
+template <class T>
+void own_gemm_dots(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, const T* b,
+                   std::size_t ldb, T beta, T* c, std::size_t ldc);
 
 }  // namespace dg::blas

@@ -6,6 +6,16 @@
 namespace dg {
 
 template <class T>
+T row_sum(const T* row, std::size_t len) {
+    T s[8] = {};
+    std::size_t j = 0;
+    for (; j + 8 <= len; j += 8)
+        for (std::size_t l = 0; l < 8; ++l) s[l] += row[j + l];
+    for (; j < len; ++j) s[0] += row[j];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+template <class T>
 Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
     const auto& from = a.shape();  // an svector: no allocation (this runs for every broadcast gradient)
     const std::size_t nd = from.size();
@@ -37,9 +47,7 @@ Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
         if (stride[nd - 1]) {
             for (std::size_t j = 0; j < len; ++j) out[base + j] += row[j];
         } else {
-            T s = 0;
-            for (std::size_t j = 0; j < len; ++j) s += row[j];
-            out[base] += s;
+            out[base] += row_sum(row, len);
         }
         for (std::size_t i = nd - 1; i-- > 0;) {  // next row: advance the index over the other axes
             base += stride[i];
@@ -53,5 +61,7 @@ Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
 
 template Array<float> sum_to_array(const Array<float>&, const Shape&);
 template Array<double> sum_to_array(const Array<double>&, const Shape&);
+template float row_sum(const float*, std::size_t);
+template double row_sum(const double*, std::size_t);
 
 }  // namespace dg

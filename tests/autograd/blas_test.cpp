@@ -51,14 +51,15 @@ const char* name(blas::Kernel k) { return k == blas::Kernel::deltagrad ? "deltag
 // C = 0.5·op(A)·op(B) + beta·C by blas::gemm in T, on `threads` threads with `kernel`, against the loop in double
 // on the same (T-rounded) values. The bound: double 1e-12 relative; float the classic γ(k+2)·|alpha|·Σ|a||b|
 // (u = 2^-24, k + 2 roundings: the sum, alpha, beta·C), doubled, plus one rounding of beta·C.
-// With `direct`, blas::own_gemm itself is called, whatever the size.
+// With `direct`, blas::own_gemm itself is called, whatever the size; with `dots`, blas::own_gemm_dots (ta false, tb
+// true).
 template <class T>
 void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb, double beta, int threads,
-                   blas::Kernel kernel = blas::gemm_kernel(), bool direct = false) {
+                   blas::Kernel kernel = blas::gemm_kernel(), bool direct = false, bool dots = false) {
     SCOPED_TRACE(std::string(sizeof(T) == 4 ? "float" : "double") + " m " + std::to_string(m) + " n " +
                  std::to_string(n) + " k " + std::to_string(k) + " ta " + std::to_string(ta) + " tb " +
                  std::to_string(tb) + " beta " + std::to_string(beta) + " threads " + std::to_string(threads) +
-                 " kernel " + (direct ? "own_gemm directly" : name(kernel)));
+                 " kernel " + (dots ? "own_gemm_dots directly" : direct ? "own_gemm directly" : name(kernel)));
     const Strided a = ta ? filled_matrix(k, m, 3, 1) : filled_matrix(m, k, 2, 1);
     const Strided b = tb ? filled_matrix(n, k, 1, 2) : filled_matrix(k, n, 5, 2);
     Strided c = filled_matrix(m, n, 4, 3);
@@ -91,7 +92,9 @@ void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb
     {
         const test::WithThreads count(threads);
         const WithKernel use(kernel);
-        if (direct)
+        if (dots)
+            blas::own_gemm_dots<T>(m, n, k, T(0.5), at.data(), a.ld, bt.data(), b.ld, T(beta), ct.data(), c.ld);
+        else if (direct)
             blas::own_gemm<T>(ta, tb, m, n, k, T(0.5), at.data(), a.ld, bt.data(), b.ld, T(beta), ct.data(), c.ld);
         else
             blas::gemm<T>(ta, tb, m, n, k, T(0.5), at.data(), a.ld, bt.data(), b.ld, T(beta), ct.data(), c.ld);
@@ -140,11 +143,13 @@ TEST(Blas, AnEmptyInnerDimensionLeavesBetaTimesC) {
 
 // deltagrad's own kernel (gemm_kernel.hpp), by blas::gemm: every transpose, the last short tile (m not a multiple
 // of its 6 or 12 rows), a last panel of one vector or less (n = 33, 47, 100 floats with AVX-512) and one between
-// one and two (57 floats, 47 doubles), depths across the 512-deep panels, beta 0 over NaN and beta ≠ 0, strided
-// operands, both types, and a product split over 2 threads.
+// one and two (57 floats, 47 doubles), depths across the 512-deep panels, a wide product half a tile high (6 × 1030),
+// beta 0 over NaN and beta ≠ 0, strided operands, both types, and a product split over 2 threads. (The A·Bᵀ cases of
+// 25 × 100 × 784 and 31 × 64 × 1100 go to the dot-product form: the main kernel meets them in the tests that call it
+// directly.)
 TEST(Blas, OwnKernelEqualsTheLoop) {
     const std::vector<std::array<std::size_t, 3>> sizes = {
-        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {20, 57, 40}, {31, 64, 1100}};
+        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {20, 57, 40}, {31, 64, 1100}, {6, 1030, 25}};
     for (const auto& [m, n, k] : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true})
@@ -200,6 +205,47 @@ TEST(Blas, OwnKernelEqualsTheLoopWithEveryInstructionSetThisCpuRuns) {
     }
 }
 
+// The dot-product form (own_gemm_dots) by blas::gemm: the products it takes (A·Bᵀ at least 256 deep, a side under 32),
+// LeNet-5's weight gradients among them; tiles cut short in rows and columns; depths across its 4 KiB slabs and not a
+// whole number of vectors; beta 0 over NaN and beta ≠ 0; both types; strided operands (check_product pads them).
+TEST(Blas, DotFormEqualsTheLoop) {
+    const std::vector<std::array<std::size_t, 3>> sizes = {
+        {6, 25, 3584}, {16, 150, 560}, {31, 5, 257}, {3, 40, 1025}, {33, 17, 2050}};
+    for (const auto& [m, n, k] : sizes)
+        for (double beta : {0.0, 2.0}) {
+            ASSERT_TRUE(blas::own_gemm_dots_fits<float>(false, true, m, n, k));
+            check_product<float>(m, n, k, false, true, beta, 1, blas::Kernel::deltagrad);
+            check_product<double>(m, n, k, false, true, beta, 1, blas::Kernel::deltagrad);
+        }
+}
+
+TEST(Blas, DotFormCalledDirectlyTakesAnySize) {
+    // Below its least depth, one element, one row, one column, shorter than a vector, every instruction set.
+    struct Restore {
+        std::string isa = blas::own_gemm_isa();
+        ~Restore() { blas::set_own_gemm_isa(isa); }
+    } restore;
+    const std::vector<std::array<std::size_t, 3>> sizes = {{1, 1, 1}, {1, 9, 3}, {7, 1, 17}, {5, 7, 33}, {9, 13, 600}};
+    for (const std::string& isa : blas::own_gemm_isas()) {
+        SCOPED_TRACE(isa);
+        blas::set_own_gemm_isa(isa);
+        for (const auto& [m, n, k] : sizes)
+            for (double beta : {0.0, 2.0}) {
+                check_product<float>(m, n, k, false, true, beta, 1, blas::Kernel::deltagrad, false, true);
+                check_product<double>(m, n, k, false, true, beta, 1, blas::Kernel::deltagrad, false, true);
+            }
+    }
+}
+
+TEST(Blas, DotFormTakesLongNarrowProductsOfRows) {
+    EXPECT_TRUE(blas::own_gemm_dots_fits<float>(false, true, 6, 25, 3584));  // LeNet-5's conv1 weight gradient
+    EXPECT_TRUE(blas::own_gemm_dots_fits<float>(false, true, 64, 31, 256));
+    EXPECT_FALSE(blas::own_gemm_dots_fits<float>(false, true, 6, 25, 255));   // shallower
+    EXPECT_FALSE(blas::own_gemm_dots_fits<float>(false, true, 32, 32, 4096)); // no side under 32
+    EXPECT_FALSE(blas::own_gemm_dots_fits<float>(true, true, 6, 25, 3584));   // A not read along its rows
+    EXPECT_FALSE(blas::own_gemm_dots_fits<float>(false, false, 6, 25, 3584)); // B not read along its rows
+}
+
 TEST(Blas, OwnKernelSplitOverTwoThreadsEqualsTheLoop) {
     // A 784-100-10 step's two large products at batch 256: 20 M multiply-adds, two parts with 2 threads.
     ASSERT_EQ(blas::gemm_parts(256, 100, 784, 2), 2u);
@@ -224,6 +270,11 @@ TEST(Blas, OwnKernelTakesProductsOfAtLeastOneTile) {
     EXPECT_FALSE(blas::own_gemm_fits<float>(256, width - 1, 100));
     EXPECT_TRUE(blas::own_gemm_fits<float>(256, width, 100));
     EXPECT_FALSE(blas::own_gemm_fits<float>(5, 100, 100));
+    // At least 1024 wide (a convolution's forward over a few images), half a tile high is enough.
+    const std::size_t tile = blas::own_gemm_vector_bytes() == 64 ? 12 : 6;
+    EXPECT_FALSE(blas::own_gemm_fits<float>(tile / 2, 1023, 25));
+    EXPECT_TRUE(blas::own_gemm_fits<float>(tile / 2, 1024, 25));
+    EXPECT_FALSE(blas::own_gemm_fits<float>(tile / 2 - 1, 3584, 25));
     EXPECT_FALSE(blas::own_gemm_fits<float>(100, 784, 15));  // a weight gradient of a batch under 16
     EXPECT_TRUE(blas::own_gemm_fits<float>(100, 784, 16));
 }

@@ -109,6 +109,20 @@ TEST(Shape, SumToIsTheAdjointOfBroadcast) {
     EXPECT_GRADGRADCHECK([](const std::vector<Tensord>& v) { return sum_to(v[0] * v[0], {3, 1}); }, x);
 }
 
+TEST(Shape, SumToAlongLongRowsEqualsTheLoop) {
+    // A reduced last axis is summed in 8 running sums (row_sum): rows of 8·4 + 5 values (a tail), and of 3 (tail only).
+    for (std::size_t len : {37u, 3u}) {
+        const Tensord x = dg::test::randn({2, 3, len}, 9);
+        const Array<double> got = sum_to(x, {3, 1}).value();
+        for (std::size_t c = 0; c < 3; ++c) {
+            double want = 0;
+            for (std::size_t b = 0; b < 2; ++b)
+                for (std::size_t t = 0; t < len; ++t) want += x.value()(b, c, t);
+            EXPECT_NEAR(got(c, 0), want, 1e-13) << "len " << len << ", channel " << c;
+        }
+    }
+}
+
 
 TEST(Shape, UnsqueezeAndSqueeze) {
     const Tensord a({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
