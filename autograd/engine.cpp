@@ -45,13 +45,15 @@ namespace {
 /// The nodes reachable from the roots through inputs that require grad, in post order (inputs first). Counts
 /// each node's consumers in the pass, so that offer_leaf_grad_product knows when one contribution is all.
 template <class T>
-std::vector<Tensor<T>> topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
+auto topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
     static std::atomic<std::uint64_t> passes{0};
     const std::uint64_t mark = ++passes;  // a fresh mark per pass: nodes need no clearing between passes
-    std::vector<Tensor<T>> order;
-    std::vector<std::pair<Tensor<T>, std::size_t>> stack;  // a node being visited, the next input to visit
-    order.reserve(64);  // a small graph grows neither vector
-    stack.reserve(64);
+    // The order, and a stack of (a node being visited, the next input to visit), both in blocks of the per-thread
+    // cache (pool.hpp): a small graph's pass calls no malloc.
+    std::vector<Tensor<T>, pool::Allocator<Tensor<T>>> order;
+    std::vector<std::pair<Tensor<T>, std::size_t>, pool::Allocator<std::pair<Tensor<T>, std::size_t>>> stack;
+    order.reserve(32);
+    stack.reserve(32);
     auto visit = [&](const Tensor<T>& t) {
         Node<T>* n = t.node();
         if (n->visit_mark != mark) {
@@ -79,11 +81,14 @@ std::vector<Tensor<T>> topological_order(const std::vector<Tensor<T>>& roots, bo
     return order;
 }
 
-/// Adds g into a gradient slot: the first contribution is stored as is, later ones summed out of place (the
-/// stored tensor may be shared with another slot).
+/// Adds g into a gradient slot: the first contribution moved in as is; a later one in place when the slot alone holds
+/// its tensor and neither carries a graph (a weight used many times), else out of place (a shared tensor stays).
 template <class T>
-void accumulate(Tensor<T>& slot, const Tensor<T>& g) {
-    slot = slot.defined() ? add(slot, g) : g;
+void accumulate(Tensor<T>& slot, Tensor<T> g) {
+    if (!slot.defined()) slot = std::move(g);
+    else if (slot.node_ptr().use_count() == 1 && !slot.requires_grad() && !g.requires_grad())
+        add_into(slot.node()->value, g.value());
+    else slot = add(slot, g);
 }
 
 /// Accumulates into the user-visible .grad: a private copy when no graph is wanted, so that later in-place
@@ -99,9 +104,7 @@ void accumulate_grad(Node<T>& node, Tensor<T>& g, bool create_graph) {
     } else if (node.grad.requires_grad()) {  // it carries a graph the user may still hold: never write into it
         node.grad = Tensor<T>(Array<T>(node.grad.value() + g.value()));
     } else {
-        Array<T>& v = node.grad.node()->value;
-        if (!equal_shapes(v, g.value())) v = v + g.value();
-        else xt::noalias(v) += g.value();
+        add_into(node.grad.node()->value, g.value());
         ++node.grad.node()->version;
     }
 }
@@ -194,9 +197,8 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
         }
         if (node.is_leaf()) continue;
         if (node.freed)
-            throw GraphError(std::string("backward: the graph through ") + node.op.name +
-                             " was already freed by an earlier backward; pass retain_graph=true to the first backward "
-                             "to backward twice");
+            throw GraphError(std::string("backward: the graph through ") + node.op.name + " was already freed by an "
+                             "earlier backward; pass retain_graph=true to the first backward to backward twice");
         check_versions(node);
 
         TensorList<T> grads = run_node(node, *it, g);
@@ -209,7 +211,7 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
             if (!in.requires_grad() || !grads[i].defined()) continue;
             Tensor<T> gi = std::move(grads[i]);  // moved: a gradient held once can become a .grad without a copy
             if (!equal_shapes(gi.value(), in.value())) gi = sum_to(gi, in.shape());
-            accumulate(in.node()->pending, gi);
+            accumulate(in.node()->pending, std::move(gi));
         }
         if (!retain_graph) {
             node.inputs.clear();

@@ -54,9 +54,8 @@ struct Node {
     std::uint32_t consumers = 0;     ///< edges into this node from the nodes of the pass
     bool pass_stores_grad = false;   ///< the pass stores gradients in .grad (backward() without create_graph)
 
-    Node() = default;
-    /// By rvalue: moving an xarray copies its shape vectors.
-    explicit Node(Array<T>&& v) : value(std::move(v)) {}
+    explicit Node(Array<T>&& v) : value(std::move(v)) {}  ///< by rvalue: moving an xarray copies its shape vectors
+    explicit Node(const typename Array<T>::shape_type& shape) : value(shape) {}  ///< `shape`, left uninitialised
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     ~Node();
@@ -64,7 +63,7 @@ struct Node {
     bool is_leaf() const { return !backward && !freed; }  ///< not made by a recorded op
 };
 
-// Defined after Node so that it inlines: the engine and every op ask it of each input.
+// Defined after Node so that it inlines (declared inline in the class too: `extern template` would stop that).
 template <class T>
 inline bool Tensor<T>::requires_grad() const {
     return node_ && node_->requires_grad;
@@ -101,9 +100,8 @@ std::shared_ptr<Node<T>> make_node(Array<T>&& value) {
 /// node swaps its three shape vectors: a tenth of the cost of a tiny op).
 template <class T, class S>
 std::shared_ptr<Node<T>> make_node(const S& shape) {
-    auto node = std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>());
-    node->value.resize(shape);
-    return node;
+    using Extents = typename Array<T>::shape_type;  // an svector: no allocation
+    return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), Extents(shape.begin(), shape.end()));
 }
 
 extern template struct Node<float>;

@@ -1,30 +1,17 @@
-// The installed observers (a list per thread and element type, newest first) and the offer of a leaf's gradient
-// as a product.
+// Installing and removing observers (a list per thread and element type, newest first; its head is in the header)
+// and the offer of a leaf's gradient as a product.
 #include "autograd/observer.hpp"
 
 namespace dg {
 
-namespace {
-template <class T>
-Observer<T>*& observer_list() {
-    thread_local Observer<T>* head = nullptr;  // trivially initialised: no guard on the hot path
-    return head;
-}
-}  // namespace
-
-template <class T>
-Observer<T>* observers() {
-    return observer_list<T>();
-}
-
 template <class T>
 ObserverGuard<T>::ObserverGuard(Observer<T>& observer) : observer_(observer) {
-    observer.next_ = observer_list<T>();
-    observer_list<T>() = &observer;
+    observer.next_ = detail::observer_head<T>;
+    detail::observer_head<T> = &observer;
 }
 template <class T>
 ObserverGuard<T>::~ObserverGuard() {
-    Observer<T>** link = &observer_list<T>();  // usually the head: guards nest
+    Observer<T>** link = &detail::observer_head<T>;  // usually the head: guards nest
     while (*link && *link != &observer_) link = &(*link)->next_;
     if (*link) *link = observer_.next_;
 }
@@ -43,7 +30,6 @@ bool offer_leaf_grad_product(const Tensor<T>& w, const Array<T>& a, bool ta, con
 
 #define DG_INSTANTIATE(T)                                                                                  \
     template class ObserverGuard<T>;                                                                       \
-    template Observer<T>* observers();                                                                     \
     template bool offer_leaf_grad_product(const Tensor<T>&, const Array<T>&, bool, const Array<T>&, bool);
 DG_INSTANTIATE(float)
 DG_INSTANTIATE(double)

@@ -54,9 +54,18 @@ private:
     Observer<T>& observer_;
 };
 
+namespace detail {
+/// The head of this thread's list of installed observers (ObserverGuard links and unlinks them). In the header and
+/// trivially initialised, so that record() and the pass read it inline, with no call and no guard.
+template <class T>
+inline thread_local Observer<T>* observer_head = nullptr;
+}  // namespace detail
+
 /// The observers installed on this thread, newest first (nullptr when none).
 template <class T>
-Observer<T>* observers();
+inline Observer<T>* observers() {
+    return detail::observer_head<T>;
+}
 
 /// For an op whose gradient for input `w` is op(a)·op(b): when `w` is a leaf whose gradient is complete with
 /// this one contribution (one consumer in the pass, no hook) in a pass that stores gradients, offers it to the

@@ -63,7 +63,7 @@ public:
     T item() const;                                                        ///< the value of a 1-element tensor
     T at(std::size_t flat_index) const;                                    ///< one value, bounds-checked
 
-    bool requires_grad() const;                                            ///< backward computes its gradient
+    inline bool requires_grad() const;                                     ///< backward computes its gradient
     Tensor& set_requires_grad(bool requires_grad = true);                  ///< leaves only
     bool is_leaf() const { return checked().is_leaf(); }                   ///< not made by a recorded op
     /// The accumulated gradient: undefined until a backward reaches this tensor. GraphError if this tensor does not

@@ -26,8 +26,10 @@ void Module<T>::remember_output(const Tensor<T>& y) {
     // Compared first: building a Shape on every call was a measurable part of a batch-1 step.
     if (!y.defined()) return;
     const auto& shape = y.value().shape();
-    if (!last_output_shape_ || !std::equal(shape.begin(), shape.end(), last_output_shape_->begin(), last_output_shape_->end()))
-        last_output_shape_ = y.shape();
+    bool same = last_output_shape_ && last_output_shape_->size() == shape.size();
+    for (std::size_t i = 0; same && i < shape.size(); ++i)  // a loop: memcmp's call cost more than the comparison
+        same = (*last_output_shape_)[i] == shape[i];
+    if (!same) last_output_shape_ = y.shape();
 }
 
 template <class T>

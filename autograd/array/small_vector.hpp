@@ -4,9 +4,9 @@
 #pragma once
 
 #include <cstddef>
-#include <initializer_list>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,8 +19,13 @@ public:
     SmallVector() = default;
     /// n default-constructed elements.
     explicit SmallVector(std::size_t n) { resize(n); }
-    /// The given elements, in order.
-    SmallVector(std::initializer_list<T> values) { append(values.begin(), values.end()); }
+    /// The given elements, in order, each copied or moved in once: `{a, b}`. (Not an initializer_list, whose
+    /// elements are const: each would be copied twice, and a tensor's copy is an atomic count.)
+    template <class... U, class = std::enable_if_t<(sizeof...(U) > 0) && (std::is_same_v<std::decay_t<U>, T> && ...)>>
+    SmallVector(U&&... values) {  // NOLINT: implicit, so that braces build one
+        if (sizeof...(U) > N) grow(sizeof...(U));
+        (new (data_ + size_++) T(std::forward<U>(values)), ...);
+    }
     /// A copy of a std::vector's elements (implicit, so a std::vector passes where a SmallVector is taken).
     SmallVector(const std::vector<T>& values) { append(values.begin(), values.end()); }  // NOLINT: implicit
     /// @name Copy and move

@@ -82,6 +82,19 @@ void gemm_into(const Array<T>& a, bool ta, const Array<T>& b, bool tb, Array<T>&
     blas::gemm(ta, tb, m, n, k, alpha, a.data(), a.shape()[1], b.data(), b.shape()[1], beta, c.data(), n);
 }
 
+/// a += b in place (a takes the broadcast shape where the shapes differ). Same shapes take a plain loop: at tiny sizes
+/// xtensor's assignment costs more than the sum, and gradient accumulation runs this for every reuse of a tensor.
+template <class T>
+void add_into(Array<T>& a, const Array<T>& b) {
+    if (!equal_shapes(a, b)) {
+        a = a + b;
+        return;
+    }
+    T* pa = a.data();
+    const T* pb = b.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) pa[i] += pb[i];
+}
+
 /// Reductions evaluated immediately: xtensor's lazy reducers are several times slower here.
 inline constexpr auto immediate = xt::evaluation_strategy::immediate;
 

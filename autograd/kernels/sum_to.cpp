@@ -1,5 +1,7 @@
-// sum_to_array as one loop over the rows of the array.
+// sum_to_into as one loop over the rows of the array.
 #include "autograd/kernels/sum_to.hpp"
+
+#include <algorithm>
 
 #include "autograd/array/small_vector.hpp"
 
@@ -16,18 +18,19 @@ T row_sum(const T* row, std::size_t len) {
 }
 
 template <class T>
-Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
-    const auto& from = a.shape();  // an svector: no allocation (this runs for every broadcast gradient)
+void sum_to_into(const Array<T>& a, Array<T>& r) {
+    const auto& from = a.shape();  // svectors: no allocation (this runs for every broadcast gradient)
+    const auto& shape = r.shape();
     const std::size_t nd = from.size();
     bool fits = shape.size() <= nd;
     for (std::size_t i = 0; fits && i < shape.size(); ++i)
         fits = shape[i] == 1 || shape[i] == from[i + nd - shape.size()];
-    if (!fits) throw ShapeError("sum_to: cannot reduce shape " + shape_str(shape_of(a)) + " to " + shape_str(shape));
-    Array<T> r = Array<T>::from_shape(shape);
-    r.fill(T(0));
+    if (!fits)
+        throw ShapeError("sum_to: cannot reduce shape " + shape_str(shape_of(a)) + " to " + shape_str(shape_of(r)));
+    std::fill_n(r.data(), r.size(), T(0));
     if (nd == 0) {
         r.data()[0] = a.data()[0];
-        return r;
+        return;
     }
     // A loop over a's rows (its last axis), each added into its row of r, element by element where r keeps the
     // axis, as one sum where it is reduced. (xtensor's reducer allocated twice, the second time through
@@ -39,7 +42,7 @@ Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
             stride[i] = s;
             s *= from[i];
         }
-    if (len == 0) return r;
+    if (len == 0) return;
     SmallVector<std::size_t, 8> index(nd);
     std::size_t base = 0;  // where the current row of a lands in r
     T* out = r.data();
@@ -56,11 +59,10 @@ Array<T> sum_to_array(const Array<T>& a, const Shape& shape) {
             index[i] = 0;
         }
     }
-    return r;
 }
 
-template Array<float> sum_to_array(const Array<float>&, const Shape&);
-template Array<double> sum_to_array(const Array<double>&, const Shape&);
+template void sum_to_into(const Array<float>&, Array<float>&);
+template void sum_to_into(const Array<double>&, Array<double>&);
 template float row_sum(const float*, std::size_t);
 template double row_sum(const double*, std::size_t);
 

@@ -23,9 +23,10 @@ Tensor<T> Tensor<T>::scalar(T value, bool requires_grad) {
 }
 template <class T>
 Tensor<T> Tensor<T>::full(const Shape& shape, T value, bool requires_grad) {
-    Array<T> a = Array<T>::from_shape(shape);
-    a.fill(value);
-    return Tensor(std::move(a), requires_grad);
+    auto node = make_node<T>(shape);  // filled in place (backward's gradient 1 of a scalar loss comes from here)
+    node->value.fill(value);
+    node->requires_grad = requires_grad;
+    return Tensor(std::move(node));
 }
 template <class T>
 Tensor<T> Tensor<T>::zeros(const Shape& shape, bool requires_grad) {

@@ -1,5 +1,7 @@
 // Linear algebra: gemm with transpose flags (one BLAS call, no transposed copies), matmul on top of it (batched:
 // one GEMM per matrix of the batch), and the fused fully connected layer y = x·Wᵀ + b.
+#include <array>
+
 #include "autograd/ops/op_util.hpp"
 
 namespace dg {
@@ -9,9 +11,9 @@ using detail::Inputs;
 
 namespace {
 
-/// op(a)·op(b) as an array, through BLAS; `who` names the public op in errors.
+/// op(a)·op(b) through BLAS, written into a new output node (record() takes it); `who` names the public op in errors.
 template <class T>
-Array<T> gemm_array(const Array<T>& a, const Array<T>& b, bool ta, bool tb, const char* who) {
+std::shared_ptr<Node<T>> gemm_node(const Array<T>& a, const Array<T>& b, bool ta, bool tb, const char* who) {
     if (a.dimension() != 2 || b.dimension() != 2)
         throw ShapeError(std::string(who) + ": expected 2-d operands, got shapes " + shape_str(shape_of(a)) + " and " +
                          shape_str(shape_of(b)));
@@ -23,8 +25,8 @@ Array<T> gemm_array(const Array<T>& a, const Array<T>& b, bool ta, bool tb, cons
         throw ShapeError(std::string(who) + ": shapes " + shape_str(shape_of(a)) + (ta ? "ᵀ" : "") + " and " +
                          shape_str(shape_of(b)) + (tb ? "ᵀ" : "") + " do not align (" + std::to_string(k) +
                          " != " + std::to_string(k2) + ")");
-    Array<T> c = Array<T>::from_shape({m, n});
-    gemm_into(a, ta, b, tb, c);
+    auto c = make_node<T>(std::array<std::size_t, 2>{m, n});
+    gemm_into(a, ta, b, tb, c->value);
     return c;
 }
 
@@ -34,7 +36,7 @@ template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     // C = A'B' with A' = op(A), B' = op(B):
     //   gA = ta ? B'·gᵀ : g·B'ᵀ      gB = tb ? gᵀ·A' : A'ᵀ·g     (each one gemm with flags)
-    return record<T>(gemm_array(a.value(), b.value(), ta, tb, "gemm"), {a, b},
+    return record<T>(gemm_node(a.value(), b.value(), ta, tb, "gemm"), {a, b},
                      {"matmul",
                       "grad_a = grad_out @ b^T; grad_b = a^T @ grad_out  (transposed operands: one gemm with flags)"},
                      [ta, tb](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
@@ -168,11 +170,11 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
         throw ShapeError("linear: bias has shape " + shape_str(b.shape()) + ", expected [" +
                          std::to_string(w.shape()[0]) + "]");
     // y = x·Wᵀ + b in one pass: the GEMM, then the bias added row by row.
-    Array<T> y = gemm_array(x.value(), w.value(), false, true, "linear");
-    const std::size_t rows = y.shape()[0], cols = y.shape()[1];
+    auto y = gemm_node(x.value(), w.value(), false, true, "linear");
+    const std::size_t rows = xs[0], cols = ws[0];
     const T* bias = b.value().data();
     for (std::size_t i = 0; i < rows; ++i) {
-        T* row = y.data() + i * cols;
+        T* row = y->value.data() + i * cols;
         for (std::size_t j = 0; j < cols; ++j) row[j] += bias[j];
     }
     return record<T>(std::move(y), {x, w, b},

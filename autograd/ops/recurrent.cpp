@@ -156,10 +156,9 @@ Tensor<T> project(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
 
 /// The inputs of a sequence op: b_hh only when defined (an undefined input cannot be recorded).
 template <class T>
-TensorList<T> sequence_inputs(std::initializer_list<Tensor<T>> inputs, const Tensor<T>& b_hh) {
-    TensorList<T> list(inputs);
-    if (b_hh.defined()) list.push_back(b_hh);
-    return list;
+TensorList<T> sequence_inputs(TensorList<T> inputs, const Tensor<T>& b_hh) {
+    if (b_hh.defined()) inputs.push_back(b_hh);
+    return inputs;
 }
 
 /// The weight and bias gradients of a recurrence from its per-step pre-activation gradients D [T·N, G·H] and the

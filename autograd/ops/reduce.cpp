@@ -73,14 +73,20 @@ Tensor<T> sum(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& x, int axis_arg, bool keepdim) {
-    const std::size_t axis = normalize_axis(axis_arg, x.dim(), "sum");
-    Array<T> v = sum_to_array(x.value(), keepdim_shape(x.shape(), axis));
-    if (!keepdim) {
-        Shape reduced = x.shape();
-        reduced.erase(reduced.begin() + static_cast<std::ptrdiff_t>(axis));
-        v.reshape(reduced);
+    // Shapes as the arrays' own svectors and the sum written into the output node: a linear layer's bias gradient
+    // (axis 0) takes this path at every step, where Shape vectors and a moved array cost more than the sum itself.
+    const auto& s = x.value().shape();
+    const std::size_t axis = normalize_axis(axis_arg, s.size(), "sum");
+    typename Array<T>::shape_type shape(s);  // the keepdim form, or without the leading axis: both sum_to targets
+    if (!keepdim && axis == 0) shape.erase(shape.begin());
+    else shape[axis] = 1;
+    auto out = make_node<T>(shape);
+    sum_to_into(x.value(), out->value);
+    if (!keepdim && axis > 0) {  // another axis: summed in keepdim form, then dropped
+        shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(axis));
+        out->value.reshape(shape);
     }
-    return record<T>(std::move(v), {x}, {"sum_axis", "grad_in = expand(grad_out): broadcast back along the summed axis"},
+    return record<T>(std::move(out), {x}, {"sum_axis", "grad_in = expand(grad_out): broadcast back along the summed axis"},
                      [axis](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{expand_back(g, in[0].shape(), axis)};
                      },

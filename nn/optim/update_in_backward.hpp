@@ -2,8 +2,7 @@
 // gradients become complete, instead of letting backward store them. SGD::backward_and_step uses it.
 #pragma once
 
-#include <vector>
-
+#include "autograd/array/small_vector.hpp"
 #include "autograd/engine.hpp"
 
 namespace dg::optim {
@@ -42,7 +41,7 @@ private:
     /// map's allocations cost more than the search at batch 1.
     const Rule* rule_of(const Node<T>* leaf) const;
 
-    std::vector<Rule> rules_;
+    SmallVector<Rule, 8> rules_;  // inline: an MLP's parameters cost no allocation per step
     ObserverGuard<T> guard_{*this};  // last: installed once the members exist, removed before they go
 };
 

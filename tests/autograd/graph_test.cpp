@@ -22,6 +22,38 @@ TEST(Graph, TensorUsedTwiceAccumulates) {
     EXPECT_TRUE(all_close(y.grad(), {1}, {3}));
 }
 
+TEST(Graph, AGradientSharedBetweenSlotsIsSummedOutOfPlace) {
+    // add's backward hands one tensor to both inputs, so x's slot and z's share it when x's second contribution
+    // comes: the engine adds in place only into a tensor its slot alone holds (else z's hook, and y, would see 2).
+    Tensord x({1.0, 2.0}, true), y({3.0, 4.0}, true);
+    Tensord z = x + y;
+    Tensord kept;
+    z.register_hook([&](const Tensord& g) {
+        kept = g;  // the handle itself, not a copy
+        return Tensord();
+    });
+    sum(z + x).backward();
+    EXPECT_TRUE(all_close(x.grad(), {2}, {2, 2}));
+    EXPECT_TRUE(all_close(y.grad(), {2}, {1, 1}));
+    EXPECT_TRUE(all_close(kept, {2}, {1, 1}));
+}
+
+TEST(Graph, AWeightUsedManyTimesAccumulatesEveryUse) {
+    // The tiny-op chain: w's slot receives 50 contributions, added in place after the first.
+    Tensord w({0.5}, true), b({0.25}, true);
+    Tensord x({1.0}, true);
+    double value = 1.0, dvalue_dw = 0.0, dvalue_db = 0.0;
+    for (int i = 0; i < 50; ++i) {
+        x = x * w + b;
+        dvalue_dw = dvalue_dw * 0.5 + value;  // d(v·w + b)/dw = dv/dw·w + v
+        dvalue_db = dvalue_db * 0.5 + 1.0;
+        value = value * 0.5 + 0.25;
+    }
+    sum(x).backward();
+    EXPECT_NEAR(w.grad().item(), dvalue_dw, 1e-12);
+    EXPECT_NEAR(b.grad().item(), dvalue_db, 1e-12);
+}
+
 TEST(Graph, DiamondFanOutFanIn) {
     // x -> a = exp(x), b = x^2 -> c = a * b + sin-free mix -> L = sum(c)
     // dL/dx = d(e^x · x²)/dx + d(3x)/dx = e^x·x² + 2x·e^x + 3
