@@ -24,7 +24,7 @@ public:
     template <class... U, class = std::enable_if_t<(sizeof...(U) > 0) && (std::is_same_v<std::decay_t<U>, T> && ...)>>
     SmallVector(U&&... values) {  // NOLINT: implicit, so that braces build one
         if (sizeof...(U) > N) grow(sizeof...(U));
-        (new (data_ + size_++) T(std::forward<U>(values)), ...);
+        ((new (data_ + size_) T(std::forward<U>(values)), ++size_), ...);  // counted once built
     }
     /// A copy of a std::vector's elements (implicit, so a std::vector passes where a SmallVector is taken).
     SmallVector(const std::vector<T>& values) { append(values.begin(), values.end()); }  // NOLINT: implicit
