@@ -9,6 +9,7 @@
 #include "common/explorer.hpp"
 #include "common/explorer_parts.hpp"
 #include "nn/check/bpcheck.hpp"
+#include "nn/check/bpcheck_rnn.hpp"
 #include "nn/reference/bptt_gru.hpp"
 #include "nn/reference/bptt_lstm.hpp"
 #include "nn/reference/bptt_rnn.hpp"
@@ -20,30 +21,6 @@ namespace {
 
 using nlohmann::json;
 using namespace explorer;
-
-// x_t of every step, [T, N, C]: X itself, or the embedding's rows of the tokens.
-template <class T>
-Array<T> step_inputs(nn::RecurrentNet<T>& net, const Array<T>& X) {
-    if (!net.embedding()) return X;
-    NoGradGuard no_grad;
-    return (*net.embedding())(Tensor<T>(X)).value();
-}
-
-// The reference's view of the net: every layer's W_ih, W_hh, b_ih, b_hh, and the linear head.
-template <class P, class T>
-P bptt_params(const nn::RecurrentNet<T>& net) {
-    P p;
-    for (const auto& layer : net.layers()) {
-        p.layers.emplace_back();
-        auto& q = p.layers.back();
-        q.W_ih = layer->weight_ih(0).value();
-        q.W_hh = layer->weight_hh(0).value();
-        q.b_ih = layer->bias_ih(0).value();
-        q.b_hh = layer->bias_hh(0).value();
-    }
-    p.head = {net.head()->weight().value(), net.head()->bias().value(), ActivationKind::identity, {}};
-    return p;
-}
 
 // Rows [first, first + count) of a 2-d array.
 template <class T>
@@ -344,18 +321,16 @@ json recurrent_explorer_json(nn::RecurrentNet<T>& net, const Array<T>& X, const 
                                   {"layers", layer_names},
                                   {"head", name_of<T>(net, net.head().get())}}}};
 
-    const Array<T> x = step_inputs(net, X);
+    const Array<T> x = nn::step_inputs(net, X);
     if (spec.cell == nn::RecurrentKind::lstm) {
-        const auto ref = reference::bptt_lstm(bptt_params<reference::LstmParams<T>>(net), x, {}, {}, Y, loss, spec.loss_at);
+        const auto ref = reference::bptt_lstm(nn::bptt_params<reference::LstmParams<T>>(net), x, {}, {}, Y, loss,
+                                              spec.loss_at);
         data["notes"] = notes_of(net, ref, trace, data["steps"], Y, loss, samples);
     } else if (spec.cell == nn::RecurrentKind::gru) {
-        const auto ref = reference::bptt_gru(bptt_params<reference::GruParams<T>>(net), x, {}, Y, loss, spec.loss_at);
+        const auto ref = reference::bptt_gru(nn::bptt_params<reference::GruParams<T>>(net), x, {}, Y, loss, spec.loss_at);
         data["notes"] = notes_of(net, ref, trace, data["steps"], Y, loss, samples);
     } else {
-        auto params = bptt_params<reference::RnnParams<T>>(net);
-        for (auto& p : params.layers)
-            p.activation = spec.cell == nn::RecurrentKind::rnn_relu ? ActivationKind::relu : ActivationKind::tanh;
-        const auto ref = reference::bptt_rnn(params, x, {}, Y, loss, spec.loss_at);
+        const auto ref = reference::bptt_rnn(nn::bptt_params<reference::RnnParams<T>>(net), x, {}, Y, loss, spec.loss_at);
         data["notes"] = notes_of(net, ref, trace, data["steps"], Y, loss, samples);
     }
     data["agreement"] = agreement_json(report);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "autograd/array/errors.hpp"
 #include "autograd/engine.hpp"
@@ -84,6 +85,31 @@ std::vector<bool> on_pattern(const Unrolled<T>& u) {
 
 // ---- the reference's view -----------------------------------------------------------------------------------------
 
+}  // namespace
+
+template <class T>
+Array<T> step_inputs(RecurrentNet<T>& net, const Array<T>& X) {
+    if (!net.embedding()) return X;
+    NoGradGuard no_grad;
+    return (*net.embedding())(Tensor<T>(X)).value();
+}
+
+template <class P, class T>
+P bptt_params(const RecurrentNet<T>& net) {
+    P p;
+    for (const auto& layer : net.layers()) {
+        p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
+                            layer->bias_hh(0).value()});
+        if constexpr (std::is_same_v<P, reference::RnnParams<T>>)
+            p.layers.back().activation =
+                net.spec().cell == RecurrentKind::rnn_relu ? ActivationKind::relu : ActivationKind::tanh;
+    }
+    p.head = {net.head()->weight().value(), net.head()->bias().value(), ActivationKind::identity, {}};
+    return p;
+}
+
+namespace {
+
 /// The gradients the BPTT reference gives, in the layout of the report.
 template <class T>
 struct ReferenceGradients {
@@ -93,20 +119,10 @@ struct ReferenceGradients {
     Array<T> head_delta;
 };
 
-/// x_t of every step [T, N, C]: X itself, or the embedding's rows of the tokens.
-template <class T>
-Array<T> input_values(RecurrentNet<T>& net, const Array<T>& X) {
-    if (!net.embedding()) return X;
-    NoGradGuard no_grad;
-    return (*net.embedding())(Tensor<T>(X)).value();
-}
-
 template <class T>
 ReferenceGradients<T> reference_gradients(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss) {
     const RecurrentSpec& spec = net.spec();
-    const Array<T> x = input_values(net, X);
-    const reference::HeadParams<T> head{net.head()->weight().value(), net.head()->bias().value(),
-                                        ActivationKind::identity, {}};
+    const Array<T> x = step_inputs(net, X);
     ReferenceGradients<T> r;
     const auto collect = [&](const auto& result) {
         r.loss = result.loss;
@@ -131,29 +147,12 @@ ReferenceGradients<T> reference_gradients(RecurrentNet<T>& net, const Array<T>& 
         r.params.emplace_back("head.bias", result.head.db);
         r.head_delta = result.head.delta;
     };
-    if (spec.cell == RecurrentKind::gru) {
-        reference::GruParams<T> p;
-        for (const auto& layer : net.layers())
-            p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
-                                layer->bias_hh(0).value()});
-        p.head = head;
-        collect(reference::bptt_gru(p, x, {}, Y, loss, spec.loss_at));
-    } else if (spec.cell == RecurrentKind::lstm) {
-        reference::LstmParams<T> p;
-        for (const auto& layer : net.layers())
-            p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
-                                layer->bias_hh(0).value()});
-        p.head = head;
-        collect(reference::bptt_lstm(p, x, {}, {}, Y, loss, spec.loss_at));
-    } else {
-        reference::RnnParams<T> p;
-        const ActivationKind f = spec.cell == RecurrentKind::rnn_relu ? ActivationKind::relu : ActivationKind::tanh;
-        for (const auto& layer : net.layers())
-            p.layers.push_back({layer->weight_ih(0).value(), layer->weight_hh(0).value(), layer->bias_ih(0).value(),
-                                layer->bias_hh(0).value(), f});
-        p.head = head;
-        collect(reference::bptt_rnn(p, x, {}, Y, loss, spec.loss_at));
-    }
+    if (spec.cell == RecurrentKind::gru)
+        collect(reference::bptt_gru(bptt_params<reference::GruParams<T>>(net), x, {}, Y, loss, spec.loss_at));
+    else if (spec.cell == RecurrentKind::lstm)
+        collect(reference::bptt_lstm(bptt_params<reference::LstmParams<T>>(net), x, {}, {}, Y, loss, spec.loss_at));
+    else
+        collect(reference::bptt_rnn(bptt_params<reference::RnnParams<T>>(net), x, {}, Y, loss, spec.loss_at));
     return r;
 }
 
@@ -453,6 +452,10 @@ FixtureReport check_recurrent_fixture(const std::string& path, const Tolerance* 
 }
 
 #define DG_INSTANTIATE(T)                                                                                              \
+    template Array<T> step_inputs<T>(RecurrentNet<T>&, const Array<T>&);                                              \
+    template reference::RnnParams<T> bptt_params<reference::RnnParams<T>, T>(const RecurrentNet<T>&);                 \
+    template reference::LstmParams<T> bptt_params<reference::LstmParams<T>, T>(const RecurrentNet<T>&);               \
+    template reference::GruParams<T> bptt_params<reference::GruParams<T>, T>(const RecurrentNet<T>&);                 \
     template RecurrentGradients<T> autograd_gradients<T>(RecurrentNet<T>&, const Array<T>&, const Array<T>&, Loss);    \
     template BpcheckReport bpcheck<T>(RecurrentNet<T>&, const Array<T>&, const Array<T>&, Loss,                        \
                                       const BpcheckOptions<T>&);                                                       \

@@ -9,6 +9,9 @@
 #include "nn/check/bpcheck.hpp"
 #include "nn/check/bpcheck_fixture.hpp"
 #include "nn/layers/recurrent_net.hpp"
+#include "nn/reference/bptt_gru.hpp"
+#include "nn/reference/bptt_lstm.hpp"
+#include "nn/reference/bptt_rnn.hpp"
 
 namespace dg::nn {
 
@@ -33,6 +36,15 @@ struct RecurrentGradients {
 /// loss position asks: [T·N, K] or [N, K].
 template <class T>
 RecurrentGradients<T> autograd_gradients(RecurrentNet<T>& net, const Array<T>& X, const Array<T>& Y, Loss loss);
+
+/// x_t of every step, [T, N, C], as the reference reads it: X itself, or the embedding's rows of the tokens X [T, N].
+template <class T>
+Array<T> step_inputs(RecurrentNet<T>& net, const Array<T>& X);
+
+/// The BPTT reference's view of `net`, P one of reference::RnnParams<T> (with the cell's tanh or ReLU), LstmParams<T>
+/// or GruParams<T>: every layer's W_ih, W_hh, b_ih, b_hh and the linear head, copied.
+template <class P, class T>
+P bptt_params(const RecurrentNet<T>& net);
 
 /// The three-way check of `net` on (X, Y): autograd (autograd_gradients), the BPTT reference (Elman, LSTM, GRU) and
 /// fourth-order central differences of the loss, computed on a double copy of the network by the op-level unroll
