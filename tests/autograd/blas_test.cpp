@@ -149,7 +149,8 @@ TEST(Blas, AnEmptyInnerDimensionLeavesBetaTimesC) {
 // directly.)
 TEST(Blas, OwnKernelEqualsTheLoop) {
     const std::vector<std::array<std::size_t, 3>> sizes = {
-        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {20, 57, 40}, {31, 64, 1100}, {6, 1030, 25}};
+        {12, 32, 16}, {13, 33, 17}, {25, 100, 784}, {100, 47, 513}, {20, 57, 40}, {31, 64, 1100}, {6, 1030, 25},
+        {24, 70, 600}};  // the last: two tiles high, op(B) read in place across depths (with AVX-512)
     for (const auto& [m, n, k] : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true})
@@ -188,8 +189,10 @@ TEST(Blas, OwnKernelEqualsTheLoopWithEveryInstructionSetThisCpuRuns) {
         blas::set_own_gemm_isa(isa);
         EXPECT_EQ(blas::own_gemm_isa(), isa);
         EXPECT_EQ(blas::own_gemm_vector_bytes(), isa == "avx512" ? 64u : isa == "avx2" ? 32u : 16u);
-        // A last short tile, a last panel of one vector or less and of one to two, depths across the panels.
-        for (const auto& [m, n, k] : std::vector<std::array<std::size_t, 3>>{{13, 33, 17}, {25, 100, 784}, {31, 57, 1100}})
+        // A last short tile, a last panel of one vector or less and of one to two, depths across the panels, and a
+        // product two tiles high or less whatever the set's tile (op(B) read in place).
+        for (const auto& [m, n, k] :
+             std::vector<std::array<std::size_t, 3>>{{13, 33, 17}, {25, 100, 784}, {31, 57, 1100}, {12, 100, 600}})
             for (bool ta : {false, true})
                 for (bool tb : {false, true}) {
                     check_product<float>(m, n, k, ta, tb, ta ? 2.0 : 0.0, 1, blas::Kernel::deltagrad, true);
