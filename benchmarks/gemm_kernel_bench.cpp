@@ -1,8 +1,8 @@
 // deltagrad's own GEMM kernel (autograd/kernels/gemm_kernel.hpp) against OpenBLAS's on the products of the benchmarked MLP
 // and CNN steps, one thread, float32: GFLOP/s per product. Each product runs back to back as <name>/openblas,
 // <name>/deltagrad (blas::gemm's choice with deltagrad's kernel: the main kernel, its dot-product form, or OpenBLAS
-// where neither takes the product) and <name>/own_gemm (the main kernel called directly), so they share the machine's
-// load. Which OpenBLAS kernels run is OpenBLAS's choice or OPENBLAS_CORETYPE's:
+// where neither takes the product), <name>/mixed (blas::Kernel::mixed: deltagrad's in-place and dot forms only) and
+// <name>/own_gemm (the main kernel called directly), so they share the machine's load. Which OpenBLAS kernels run is OpenBLAS's choice or OPENBLAS_CORETYPE's:
 //   OPENBLAS_CORETYPE=Haswell build/bin/gemm_kernel_bench     (AVX2 kernels: deltagrad's is the default there)
 //   env -u OPENBLAS_CORETYPE build/bin/gemm_kernel_bench      (OpenBLAS's own choice; Cooperlake on this CPU)
 #include <benchmark/benchmark.h>
@@ -27,6 +27,7 @@ struct Product {
 
 // Row-major as the ops call blas::gemm: y = x·Wᵀ (NT), the weight gradient gᵀ·x (TN), the input gradient g·W (NN).
 const std::vector<Product> products = {
+    {"784-100-10/b16/forward", false, true, 16, 100, 784},
     {"784-100-10/b64/forward", false, true, 64, 100, 784},
     {"784-100-10/b64/weight_grad", true, false, 100, 784, 64},
     {"784-100-10/b256/forward", false, true, 256, 100, 784},
@@ -77,9 +78,9 @@ void run(benchmark::State& state, Product p, dg::blas::Kernel kernel, bool direc
 int main(int argc, char** argv) {
     benchmark::AddCustomContext("openblas_core", openblas_get_corename());
     for (const Product& p : products) {
-        for (auto [kernel, who] : {std::pair{dg::blas::Kernel::openblas, "openblas"},
-                                   std::pair{dg::blas::Kernel::deltagrad, "deltagrad"}})
-            benchmark::RegisterBenchmark((std::string(p.name) + "/" + who).c_str(), run, p, kernel, false)
+        for (auto kernel : {dg::blas::Kernel::openblas, dg::blas::Kernel::deltagrad, dg::blas::Kernel::mixed})
+            benchmark::RegisterBenchmark((std::string(p.name) + "/" + dg::blas::kernel_name(kernel)).c_str(), run, p,
+                                         kernel, false)
                 ->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark((std::string(p.name) + "/own_gemm").c_str(), run, p, dg::blas::Kernel::deltagrad,
                                      true)

@@ -56,8 +56,7 @@ void train_steps(benchmark::State& state, Opt& opt, LossOf loss_of, bool fused) 
 /// whose GEMM deltagrad runs (blas.hpp, Kernel): GEMM-bound figures depend on both.
 inline void add_kernel_context() {
     benchmark::AddCustomContext("openblas_core", openblas_get_corename());
-    benchmark::AddCustomContext("gemm_kernel",
-                                blas::gemm_kernel() == blas::Kernel::deltagrad ? "deltagrad" : "openblas");
+    benchmark::AddCustomContext("gemm_kernel", blas::kernel_name(blas::gemm_kernel()));
 }
 
 /// The usual main after registering: runs the benchmarks the command line selects; 1 for an unknown argument.

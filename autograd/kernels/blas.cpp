@@ -18,6 +18,12 @@
 namespace dg::blas {
 namespace {
 
+// Kernel::mixed hands the dot form only the products whose longer side is at least this. Against OpenBLAS's AVX-512
+// kernels it ran LeNet-5's conv2 weight gradient (16 × 150 × 560) at 115-148 GFLOP/s against 70-90, the 784-100-10
+// batch-16 forward (16 × 100 × 784) at 162-172 against 84-97, but LeNet-5's conv1 one (6 × 25 × 3584) at 106-109
+// against 129 (gemm_kernel_bench, RESULTS.md).
+constexpr std::size_t mixed_dots_min_side = 32;
+
 CBLAS_TRANSPOSE op(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
 void call_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
@@ -51,16 +57,17 @@ void scale(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) {
 }
 
 // One product (or one part of a split one) as one call: deltagrad's kernel (its dot-product form for a long, narrow
-// A·Bᵀ) or OpenBLAS's GEMM (Kernel, blas.hpp), or OpenBLAS's gemv. A product with one row or one column is a
+// A·Bᵀ) or OpenBLAS's GEMM, as `kernel` has it (blas.hpp), or OpenBLAS's gemv. A product with one row or one column is a
 // matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
 // kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
 template <class T>
 void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
              std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
     if (m != 1 && n != 1) {
-        if (kernel == Kernel::deltagrad && own_gemm_dots_fits<T>(ta, tb, m, n, k))
+        const bool all = kernel == Kernel::deltagrad, mixed = kernel == Kernel::mixed;
+        if ((all || (mixed && std::max(m, n) >= mixed_dots_min_side)) && own_gemm_dots_fits<T>(ta, tb, m, n, k))
             return own_gemm_dots(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (kernel == Kernel::deltagrad && own_gemm_fits<T>(m, n, k))
+        if ((all && own_gemm_fits<T>(m, n, k)) || (mixed && own_gemm_in_place_fits<T>(tb, m, n, k)))
             return own_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return call_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
@@ -103,11 +110,16 @@ OneBlasThread::~OneBlasThread() {
 Kernel detail::kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes) {
     if (dg_gemm) {
         const std::string value = dg_gemm;
-        if (value == "openblas") return Kernel::openblas;
-        if (value == "deltagrad") return Kernel::deltagrad;
-        throw ValueError("DG_GEMM: expected \"openblas\" or \"deltagrad\" (or unset), got \"" + value + "\"");
+        for (Kernel k : {Kernel::openblas, Kernel::deltagrad, Kernel::mixed})
+            if (value == kernel_name(k)) return k;
+        throw ValueError("DG_GEMM: expected \"openblas\", \"deltagrad\" or \"mixed\" (or unset), got \"" + value +
+                         "\"");
     }
-    return own_vector_bytes > openblas_vector_bytes(openblas_core) ? Kernel::deltagrad : Kernel::openblas;
+    return own_vector_bytes > openblas_vector_bytes(openblas_core) ? Kernel::deltagrad : Kernel::mixed;
+}
+
+const char* kernel_name(Kernel kernel) {
+    return kernel == Kernel::openblas ? "openblas" : kernel == Kernel::deltagrad ? "deltagrad" : "mixed";
 }
 
 Kernel gemm_kernel() {

@@ -21,14 +21,20 @@ template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
 
-/// Whose GEMM runs the products gemm hands on whole (each part of a split one): OpenBLAS's, or deltagrad's own
-/// (gemm_kernel.hpp) when the product is at least one of its tiles (own_gemm_fits) or a long, narrow A·Bᵀ for its
-/// dot-product form (own_gemm_dots_fits: a convolution's weight gradient). Products with one row or column
-/// go to OpenBLAS's gemv either way. The default is deltagrad's when its vectors are wider than those of the OpenBLAS
-/// kernels in use (AVX-512 against OpenBLAS's AVX2 kernels, as OPENBLAS_CORETYPE=Haswell pins them on an AVX-512
-/// CPU), else OpenBLAS's. The environment variable DG_GEMM=openblas or DG_GEMM=deltagrad sets it.
-enum class Kernel { openblas, deltagrad };
-/// The kernel in use; the first call reads DG_GEMM (ValueError when it is neither value).
+/// Whose GEMM runs the products gemm hands on whole (each part of a split one). `openblas`: OpenBLAS's for all.
+/// `deltagrad`: deltagrad's own (gemm_kernel.hpp) for each product that is at least one of its tiles (own_gemm_fits)
+/// or a long, narrow A·Bᵀ for its dot-product form (own_gemm_dots_fits: a convolution's weight gradient), OpenBLAS's
+/// for the rest. `mixed`: deltagrad's only for the two forms that beat OpenBLAS's kernels of the same vector width
+/// (AVX-512 against AVX-512, gemm_kernel_bench in RESULTS.md): op(B) read in place (own_gemm_in_place_fits: a
+/// convolution's forward) and the dot form where the other side is at least 32 (LeNet-5's second convolution's weight
+/// gradient, 16 × 150; not its first, 6 × 25, where OpenBLAS's was faster), OpenBLAS's for the rest. Products with
+/// one row or column go to OpenBLAS's gemv in every case. The default is `deltagrad` when its vectors are wider than
+/// those of the OpenBLAS kernels in use (AVX-512 against OpenBLAS's AVX2 kernels, as OPENBLAS_CORETYPE=Haswell pins
+/// them on an AVX-512 CPU), else `mixed`. The environment variable DG_GEMM (openblas, deltagrad or mixed) sets it.
+enum class Kernel { openblas, deltagrad, mixed };
+/// The kernel's name as DG_GEMM spells it: "openblas", "deltagrad" or "mixed".
+const char* kernel_name(Kernel kernel);
+/// The kernel in use; the first call reads DG_GEMM (ValueError when it is none of the three values).
 Kernel gemm_kernel();
 /// Sets the kernel for the whole process, in place of DG_GEMM and the default. The two kernels' results may differ in
 /// the last bits of a product.
@@ -36,8 +42,8 @@ void set_gemm_kernel(Kernel kernel);
 
 namespace detail {
 /// The kernel for DG_GEMM's value (nullptr: unset), the OpenBLAS kernels' name (openblas_get_corename) and the
-/// vector width of deltagrad's own kernel in bytes. ValueError, naming DG_GEMM, for a value other than "openblas"
-/// or "deltagrad".
+/// vector width of deltagrad's own kernel in bytes. ValueError, naming DG_GEMM, for a value other than "openblas",
+/// "deltagrad" or "mixed".
 Kernel kernel_for(const char* dg_gemm, const char* openblas_core, std::size_t own_vector_bytes);
 }  // namespace detail
 

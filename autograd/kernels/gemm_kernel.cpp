@@ -159,6 +159,12 @@ bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k) {
 }
 
 template <class T>
+bool own_gemm_in_place_fits(bool tb, std::size_t m, std::size_t n, std::size_t k) {
+    const own::Variant& v = *own::current().load(std::memory_order_relaxed);
+    return !tb && m <= own::in_place_tiles * v.tile_rows && own_gemm_fits<T>(m, n, k);
+}
+
+template <class T>
 void own_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
     const own::Variant& v = *own::current().load(std::memory_order_relaxed);
@@ -188,6 +194,7 @@ void own_gemm_dots(std::size_t m, std::size_t n, std::size_t k, T alpha, const T
 
 #define DG_INSTANTIATE_OWN_GEMM(T)                                                                                    \
     template bool own_gemm_fits<T>(std::size_t, std::size_t, std::size_t);                                            \
+    template bool own_gemm_in_place_fits<T>(bool, std::size_t, std::size_t, std::size_t);                             \
     template void own_gemm<T>(bool, bool, std::size_t, std::size_t, std::size_t, T, const T*, std::size_t, const T*,  \
                               std::size_t, T, T*, std::size_t);                                                       \
     template bool own_gemm_dots_fits<T>(bool, bool, std::size_t, std::size_t, std::size_t);                           \

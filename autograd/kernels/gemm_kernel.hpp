@@ -41,6 +41,12 @@ void set_own_gemm_isa(const std::string& isa);
 template <class T>
 bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k);
 
+/// Whether the kernel takes an m×n×k product (own_gemm_fits) and reads op(B) in place for it, without packing: B
+/// untransposed and the product at most two tiles high (a convolution's forward over a few images, 6 × 3584 × 25 and
+/// 16 × 560 × 150 in LeNet-5).
+template <class T>
+bool own_gemm_in_place_fits(bool tb, std::size_t m, std::size_t n, std::size_t k);
+
 /// C[m×n] = alpha·op(A)·op(B) + beta·C, with blas::gemm's arguments and contract (beta = 0 ignores C's contents),
 /// on the calling thread. m, n, k >= 1.
 template <class T>

@@ -46,8 +46,6 @@ struct WithKernel {
     WithKernel& operator=(const WithKernel&) = delete;
 };
 
-const char* name(blas::Kernel k) { return k == blas::Kernel::deltagrad ? "deltagrad" : "openblas"; }
-
 // C = 0.5·op(A)·op(B) + beta·C by blas::gemm in T, on `threads` threads with `kernel`, against the loop in double
 // on the same (T-rounded) values. The bound: double 1e-12 relative; float the classic γ(k+2)·|alpha|·Σ|a||b|
 // (u = 2^-24, k + 2 roundings: the sum, alpha, beta·C), doubled, plus one rounding of beta·C.
@@ -59,7 +57,7 @@ void check_product(std::size_t m, std::size_t n, std::size_t k, bool ta, bool tb
     SCOPED_TRACE(std::string(sizeof(T) == 4 ? "float" : "double") + " m " + std::to_string(m) + " n " +
                  std::to_string(n) + " k " + std::to_string(k) + " ta " + std::to_string(ta) + " tb " +
                  std::to_string(tb) + " beta " + std::to_string(beta) + " threads " + std::to_string(threads) +
-                 " kernel " + (dots ? "own_gemm_dots directly" : direct ? "own_gemm directly" : name(kernel)));
+                 " kernel " + (dots ? "own_gemm_dots directly" : direct ? "own_gemm directly" : blas::kernel_name(kernel)));
     const Strided a = ta ? filled_matrix(k, m, 3, 1) : filled_matrix(m, k, 2, 1);
     const Strided b = tb ? filled_matrix(n, k, 1, 2) : filled_matrix(k, n, 5, 2);
     Strided c = filled_matrix(m, n, 4, 3);
@@ -258,6 +256,30 @@ TEST(Blas, OwnKernelSplitOverTwoThreadsEqualsTheLoop) {
     }
 }
 
+// Kernel::mixed: deltagrad's in-place form (LeNet-5's forward convolutions, a short tile and a last short panel), its
+// dot form with a side of at least 32 (conv2's weight gradient, a batch-16 forward), OpenBLAS's for the dot form's
+// narrow products (conv1's weight gradient) and the rest.
+TEST(Blas, MixedKernelEqualsTheLoop) {
+    const std::vector<std::array<std::size_t, 3>> sizes = {{6, 3584, 25}, {16, 560, 150}, {13, 100, 40},
+                                                           {100, 47, 513}, {16, 150, 560}, {16, 100, 784},
+                                                           {6, 25, 3584}};
+    for (const auto& [m, n, k] : sizes)
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) {
+                check_product<float>(m, n, k, ta, tb, tb ? 0.0 : 2.0, 1, blas::Kernel::mixed);
+                check_product<double>(m, n, k, ta, tb, ta ? 0.0 : 2.0, 1, blas::Kernel::mixed);
+            }
+}
+
+TEST(Blas, InPlaceFormTakesUntransposedProductsAtMostTwoTilesHigh) {
+    const std::size_t tile = blas::own_gemm_vector_bytes() == 64 ? 12 : 6;
+    EXPECT_TRUE(blas::own_gemm_in_place_fits<float>(false, 6, 3584, 25));   // LeNet-5's conv1 forward
+    EXPECT_TRUE(blas::own_gemm_in_place_fits<float>(false, 2 * tile, 560, 150));
+    EXPECT_FALSE(blas::own_gemm_in_place_fits<float>(false, 2 * tile + 1, 560, 150));  // three tiles high
+    EXPECT_FALSE(blas::own_gemm_in_place_fits<float>(true, 16, 560, 150));  // B transposed: packed
+    EXPECT_FALSE(blas::own_gemm_in_place_fits<float>(false, 16, 10, 150));  // the kernel does not take it
+}
+
 TEST(Blas, OpenBlasKernelEqualsTheLoopOnTheSameProducts) {
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
@@ -287,13 +309,16 @@ TEST(Blas, KernelChoiceFollowsDgGemmElseTheWiderVectors) {
     using blas::detail::kernel_for;
     EXPECT_EQ(kernel_for("openblas", "Haswell", 64), Kernel::openblas);
     EXPECT_EQ(kernel_for("deltagrad", "Cooperlake", 32), Kernel::deltagrad);
-    // Unset: deltagrad's AVX-512 kernel against OpenBLAS's AVX2 ones, OpenBLAS's own AVX-512 kernels otherwise.
+    EXPECT_EQ(kernel_for("mixed", "Haswell", 64), Kernel::mixed);
+    // Unset: deltagrad's AVX-512 kernel against OpenBLAS's AVX2 ones, else mixed (OpenBLAS's kernels for most).
     EXPECT_EQ(kernel_for(nullptr, "Haswell", 64), Kernel::deltagrad);
     EXPECT_EQ(kernel_for(nullptr, "Zen", 64), Kernel::deltagrad);
-    EXPECT_EQ(kernel_for(nullptr, "Cooperlake", 64), Kernel::openblas);
-    EXPECT_EQ(kernel_for(nullptr, "SKYLAKEX", 64), Kernel::openblas);
-    EXPECT_EQ(kernel_for(nullptr, "SapphireRapids", 64), Kernel::openblas);
-    EXPECT_EQ(kernel_for(nullptr, "Haswell", 32), Kernel::openblas);  // a build without AVX-512: not wider
+    EXPECT_EQ(kernel_for(nullptr, "Cooperlake", 64), Kernel::mixed);
+    EXPECT_EQ(kernel_for(nullptr, "SKYLAKEX", 64), Kernel::mixed);
+    EXPECT_EQ(kernel_for(nullptr, "SapphireRapids", 64), Kernel::mixed);
+    EXPECT_EQ(kernel_for(nullptr, "Haswell", 32), Kernel::mixed);  // a build without AVX-512: not wider
+    for (blas::Kernel k : {Kernel::openblas, Kernel::deltagrad, Kernel::mixed})
+        EXPECT_EQ(kernel_for(blas::kernel_name(k), "Haswell", 64), k);
     try {
         kernel_for("mkl", "Haswell", 64);
         FAIL() << "no exception";
