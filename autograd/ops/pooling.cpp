@@ -188,23 +188,22 @@ void max_pool_2x2(const T* __restrict r0, const T* __restrict r1, T* __restrict 
     }
 }
 
-/// One row of ow outputs of the 2×2 pooling: blocks of 8, the rest through a copy padded to 8.
+/// One row of ow outputs of the 2×2 pooling: blocks of 8, the last one ending at the row's end (it recomputes a few
+/// outputs of the one before); a row shorter than 8 one output at a time. (A copy of the rest into a block of 8 cost
+/// four C library calls per row: LeNet-5's rows are 14 and 5 outputs.)
 template <class T>
 void max_pool_2x2_row(const T* r0, const T* r1, T* y, std::uint32_t* a, std::size_t ow, std::uint32_t at,
                       std::uint32_t w) {
     constexpr std::size_t B = 8;
-    std::size_t ox = 0;
-    for (; ox + B <= ow; ox += B)
-        max_pool_2x2<B>(r0 + 2 * ox, r1 + 2 * ox, y + ox, a + ox, at + 2 * static_cast<std::uint32_t>(ox), w);
-    const std::size_t rest = ow - ox;
-    if (rest == 0) return;
-    T s0[2 * B] = {}, s1[2 * B] = {}, ys[B];
-    std::uint32_t as[B];
-    std::copy_n(r0 + 2 * ox, 2 * rest, s0);
-    std::copy_n(r1 + 2 * ox, 2 * rest, s1);
-    max_pool_2x2<B>(s0, s1, ys, as, at + 2 * static_cast<std::uint32_t>(ox), w);
-    std::copy_n(ys, rest, y + ox);
-    std::copy_n(as, rest, a + ox);
+    const auto block = [&](auto size, std::size_t ox) {
+        max_pool_2x2<decltype(size)::value>(r0 + 2 * ox, r1 + 2 * ox, y + ox, a + ox,
+                                            at + 2 * static_cast<std::uint32_t>(ox), w);
+    };
+    if (ow < B) {
+        for (std::size_t ox = 0; ox < ow; ++ox) block(std::integral_constant<std::size_t, 1>(), ox);
+        return;
+    }
+    for (std::size_t ox = 0; ox < ow; ox += B) block(std::integral_constant<std::size_t, B>(), std::min(ox, ow - B));
 }
 
 /// Max pooling of one plane: y and the arg-max (the flat index within the plane) of each window. The window's taps

@@ -37,9 +37,10 @@ const std::vector<PoolCase> pool_cases = {
     {{2, 3, 4, 4}, 2, {}, 0},        {{1, 2, 7, 5}, 3, 2, 1},           {{2, 1, 6, 7}, {2, 3}, {1, 2}, {1, 1}},
     {{1, 2, 9, 8}, 2, 3, 0},         {{3, 2, 5, 5}, 3, 1, 1},           {{1, 1, 3, 3}, 3, {}, 0},
     {{1, 2, 8, 6}, {4, 2}, {2, 1}, {2, 1}},
-    // 2x2 with stride 2 (its own loop, in blocks of 8 outputs and a remainder): 10 and 3 outputs a row, the last
-    // input column of an odd width unused.
-    {{2, 2, 6, 20}, 2, {}, 0},       {{1, 3, 7, 7}, 2, {}, 0},
+    // 2x2 with stride 2 (its own loop, in blocks of 8 outputs, the last ending at the row's end, or one at a time
+    // in rows under 8): 10, 8, 11 and 3 outputs a row, the last input column of an odd width unused.
+    {{2, 2, 6, 20}, 2, {}, 0},       {{1, 1, 4, 16}, 2, {}, 0},         {{1, 2, 4, 23}, 2, {}, 0},
+    {{1, 3, 7, 7}, 2, {}, 0},
 };
 
 Size2 resolved(Size2 stride, Size2 kernel) { return {stride.h ? stride.h : kernel.h, stride.w ? stride.w : kernel.w}; }
