@@ -10,7 +10,7 @@
 
 namespace dg {
 
-static thread_local bool grad_mode = true;
+[[gnu::tls_model("initial-exec")]] static thread_local bool grad_mode = true;  // as pool.cpp's: no call
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
