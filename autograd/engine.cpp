@@ -10,7 +10,7 @@
 
 namespace dg {
 
-static thread_local bool grad_mode = true;
+[[gnu::tls_model("initial-exec")]] static thread_local bool grad_mode = true;  // as pool.cpp's: no call
 
 bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool enabled) { grad_mode = enabled; }
@@ -30,11 +30,9 @@ Tensor<T> record(std::shared_ptr<Node<T>> node, TensorList<T> inputs, Op op, Bac
         node->requires_grad = true;
         node->backward = std::move(backward);
         node->saves_output = saves.output;
-        if (saves.inputs != 0) {
-            node->saved_versions.assign(inputs.size(), not_saved);
-            for (std::size_t i = 0; i < inputs.size() && i < 32; ++i)
-                if (saves.inputs & (1u << i)) node->saved_versions[i] = inputs[i].version();
-        }
+        if (saves.inputs != 0)  // one pass (assign(n, not_saved) first, then the loop, cost a tiny op more)
+            for (std::size_t i = 0; i < inputs.size(); ++i)
+                node->saved_versions.push_back(i < 32 && (saves.inputs & (1u << i)) ? inputs[i].version() : not_saved);
         node->inputs = std::move(inputs);
     }
     return Tensor<T>(std::move(node));

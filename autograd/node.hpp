@@ -101,7 +101,9 @@ std::shared_ptr<Node<T>> make_node(Array<T>&& value) {
 template <class T, class S>
 std::shared_ptr<Node<T>> make_node(const S& shape) {
     using Extents = typename Array<T>::shape_type;  // an svector: no allocation
-    return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), Extents(shape.begin(), shape.end()));
+    if constexpr (std::is_same_v<S, Extents>)  // an array's own shape: passed on without a copy
+        return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), shape);
+    else return std::allocate_shared<Node<T>>(pool::Allocator<Node<T>>(), Extents(shape.begin(), shape.end()));
 }
 
 extern template struct Node<float>;

@@ -29,8 +29,13 @@ struct FreeBlock {
     FreeBlock* next;
 };
 
-thread_local std::uint64_t handed_out = 0;
-thread_local bool cache_gone = false;  // set when the thread's cache is destroyed (thread exit)
+// The thread-locals of the hot paths use the initial-exec model: under -fPIC the compiler otherwise treats each
+// access as a call to __tls_get_addr and saves registers around it (the linker relaxes the call, not the saves). Fine
+// for a library linked into its programs; a dlopen'ed build takes these few hundred bytes from glibc's static TLS
+// reserve.
+[[gnu::tls_model("initial-exec")]] thread_local std::uint64_t handed_out = 0;
+// Set when the thread's cache is destroyed (thread exit).
+[[gnu::tls_model("initial-exec")]] thread_local bool cache_gone = false;
 
 // The free lists are plain (trivially destructible) thread-locals, so that the hot path reads them directly; a
 // thread_local with a destructor is reached through an initialisation check on every access (8 % of a tiny op).
@@ -38,7 +43,7 @@ struct Cache {
     FreeBlock* head[classes];
     std::size_t count[classes];
 };
-thread_local Cache cache = {};
+[[gnu::tls_model("initial-exec")]] thread_local Cache cache = {};
 
 // Frees the thread's cached blocks when the thread ends; touched once, by the first block cached on a thread.
 struct CacheReleaser {
@@ -52,8 +57,9 @@ struct CacheReleaser {
             }
     }
 };
-thread_local bool releaser_armed = false;
-void arm_releaser() {
+[[gnu::tls_model("initial-exec")]] thread_local bool releaser_armed = false;
+// Out of line, as is system_allocate: inlined, their calls made the hot paths save and restore registers.
+[[gnu::noinline, gnu::cold]] void arm_releaser() {
     thread_local CacheReleaser releaser;
     (void)releaser;
     releaser_armed = true;
@@ -61,7 +67,7 @@ void arm_releaser() {
 
 std::size_t class_of(std::size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / alignment; }
 
-void* system_allocate(std::size_t bytes) {
+[[gnu::noinline, gnu::cold]] void* system_allocate(std::size_t bytes) {
     if (bytes > SIZE_MAX - alignment) throw std::bad_alloc();
     const std::size_t rounded = bytes == 0 ? alignment : (bytes + alignment - 1) / alignment * alignment;
     void* p = std::aligned_alloc(alignment, rounded);

@@ -16,11 +16,11 @@ using detail::Inputs;
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
-    check_broadcast(a, b, "add");
+    const bool same = check_broadcast(a, b, "add");  // equal shapes: zip (compared once)
     // The value is passed to record as a temporary, never moved: moving an xarray copies its shape vectors, a
     // measurable part of the per-op cost on tiny tensors.
-    return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::plus<T>())
-                                              : detail::output(Array<T>(a.value() + b.value())),
+    return record<T>(same ? detail::zip(a.value(), b.value(), std::plus<T>())
+                          : detail::output(Array<T>(a.value() + b.value())),
                      {a, b}, {"add", "grad_a = grad_out; grad_b = grad_out"},
                      [](const Inputs<T>&, const Tensor<T>&, const Tensor<T>& g) { return Grads<T>{g, g}; },
                      Saves::none());
@@ -28,9 +28,9 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
-    check_broadcast(a, b, "sub");
-    return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::minus<T>())
-                                              : detail::output(Array<T>(a.value() - b.value())),
+    const bool same = check_broadcast(a, b, "sub");  // equal shapes: zip (compared once)
+    return record<T>(same ? detail::zip(a.value(), b.value(), std::minus<T>())
+                          : detail::output(Array<T>(a.value() - b.value())),
                      {a, b}, {"sub", "grad_a = grad_out; grad_b = -grad_out"},
                      [](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
                          return Grads<T>{g, in[1].requires_grad() ? neg(g) : Tensor<T>()};
@@ -40,8 +40,8 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
-    check_broadcast(a, b, "mul");
-    return record<T>(detail::same_shape(a, b) ? detail::zip(a.value(), b.value(), std::multiplies<T>())
+    const bool same = check_broadcast(a, b, "mul");  // equal shapes: zip (compared once)
+    return record<T>(same ? detail::zip(a.value(), b.value(), std::multiplies<T>())
                      : b.dim() == 0 ? detail::scale(a.value(), b.item())
                                     : detail::output(Array<T>(a.value() * b.value())),
                      {a, b}, {"mul", "grad_a = grad_out * b; grad_b = grad_out * a"},
@@ -268,8 +268,7 @@ Tensor<T> clamp(const Tensor<T>& x, Scalar<T> low, Scalar<T> high) {
 
 template <class T>
 Tensor<T> sigmoid_backward(const Tensor<T>& g, const Tensor<T>& y) {
-    check_broadcast(g, y, "sigmoid_backward");
-    auto v = detail::same_shape(g, y)
+    auto v = check_broadcast(g, y, "sigmoid_backward")
                  ? detail::zip(g.value(), y.value(), [](T gv, T yv) { return gv * yv * (T(1) - yv); })
                  : detail::output(Array<T>(g.value() * y.value() * (T(1) - y.value())));
     return record<T>(std::move(v), {g, y},
@@ -296,8 +295,7 @@ Tensor<T> tanh_backward(const Tensor<T>& g, const Tensor<T>& y) {
 
 template <class T>
 Tensor<T> mask_grad(const Tensor<T>& g, const Tensor<T>& x, Scalar<T> below, Scalar<T> above) {
-    check_broadcast(g, x, "mask_grad");
-    auto v = detail::same_shape(g, x)
+    auto v = check_broadcast(g, x, "mask_grad")
                  ? detail::zip(g.value(), x.value(), [below, above](T gv, T xv) { return gv * (xv > T(0) ? above : below); })
                  : detail::output(Array<T>(g.value() * xt::where(x.value() > T(0), above, below)));
     return record<T>(std::move(v), {g, x},

@@ -98,10 +98,13 @@ inline Shape keepdim_shape(Shape s, std::size_t axis) {
     return s;
 }
 
-/// Checks that two operands broadcast (only when their shapes differ: the common case costs nothing).
+/// Checks that two operands broadcast (only when their shapes differ: the common case costs nothing); true when their
+/// shapes are equal, so that the caller need not compare them again.
 template <class T>
-void check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
-    if (!dg::equal_shapes(a.value(), b.value())) broadcast_shape(a.shape(), b.shape(), op);
+bool check_broadcast(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
+    if (dg::equal_shapes(a.value(), b.value())) return true;
+    broadcast_shape(a.shape(), b.shape(), op);
+    return false;
 }
 
 /// An op's output node holding an array already computed (record() takes the node).
@@ -136,12 +139,6 @@ std::shared_ptr<Node<T>> zip(const Array<T>& a, const Array<T>& b, F f) {
 template <class T>
 std::shared_ptr<Node<T>> scale(const Array<T>& a, T s) {
     return map(a, [s](T x) { return x * s; });
-}
-
-/// True when a and b have the same shape, so zip() applies (compared without building Shape vectors).
-template <class T>
-bool same_shape(const Tensor<T>& a, const Tensor<T>& b) {
-    return dg::equal_shapes(a.value(), b.value());
 }
 
 }  // namespace dg::detail
