@@ -57,8 +57,8 @@ void scale(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) {
 }
 
 // One product (or one part of a split one) as one call: deltagrad's kernel (its dot-product form for a long, narrow
-// A·Bᵀ) or OpenBLAS's GEMM, as `kernel` has it (blas.hpp), or OpenBLAS's gemv. A product with one row or one column is a
-// matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
+// A·Bᵀ) or OpenBLAS's GEMM, as `kernel` has it (blas.hpp), or OpenBLAS's gemv. A product with one row or one column
+// is a matrix-vector product, and goes to gemv: OpenBLAS 0.3.21's GEMM does not notice, and with its AVX2 (Haswell)
 // kernels a [1×784]·[784×100] GEMM took 24 µs against gemv's 3.6 µs, most of a batch-1 training step (RESULTS.md).
 template <class T>
 void product(Kernel kernel, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,

@@ -34,7 +34,8 @@ constexpr std::size_t dot_slab_bytes = 4096;
 // AVX-512, 3 panels of 32 and one of 4: 12 % padding, not 28 %).
 constexpr std::size_t max_tile_vectors = 2;
 // Products at most this many tiles high read op(B) in place: LeNet-5's forward convolutions, 6 × 3584 × 25 and
-// 16 × 560 × 150, ran at 150–165 and 190–230 GFLOP/s against 73–110 and 133–167 packed (gemm_kernel_bench, RESULTS.md).
+// 16 × 560 × 150, ran at 150–165 and 190–230 GFLOP/s against 73–110 and 133–167 packed (gemm_kernel_bench,
+// RESULTS.md).
 constexpr std::size_t in_place_tiles = 2;
 
 // Where A's elements are: A(i, p) = a[i·row_step + p·depth_step] (op(A) read in place, transposed or not).

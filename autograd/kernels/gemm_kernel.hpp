@@ -9,8 +9,9 @@
 //
 // The method is the textbook one (Goto/BLIS), with one pack instead of two: op(B) is copied, KC rows by NR columns at
 // a time, into a contiguous panel (zero-padded past the last column); A is read in place, and so is an untransposed B
-// in a product at most two tiles high (each of its elements is read that often: a copy would cost more than it saves). The micro-kernel keeps an
-// MR×NR tile of C in registers and adds, for each p of the panel, the row B(p, ·) times the broadcast A(i, p).
+// in a product at most two tiles high (each of its elements is read that often: a copy would cost more than it
+// saves). The micro-kernel keeps an MR×NR tile of C in registers and adds, for each p of the panel, the row B(p, ·)
+// times the broadcast A(i, p).
 // A second form for long, narrow A·Bᵀ products (own_gemm_dots): dot products of rows, summed in vectors along k.
 #pragma once
 
