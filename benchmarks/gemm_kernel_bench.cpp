@@ -2,7 +2,8 @@
 // and CNN steps, one thread, float32: GFLOP/s per product. Each product runs back to back as <name>/openblas,
 // <name>/deltagrad (blas::gemm's choice with deltagrad's kernel: the main kernel, its dot-product form, or OpenBLAS
 // where neither takes the product), <name>/mixed (blas::Kernel::mixed: deltagrad's in-place and dot forms only) and
-// <name>/own_gemm (the main kernel called directly), so they share the machine's load. Which OpenBLAS kernels run is OpenBLAS's choice or OPENBLAS_CORETYPE's:
+// <name>/own_gemm (the main kernel called directly), so they share the machine's load. Which OpenBLAS kernels run is
+// OpenBLAS's choice or OPENBLAS_CORETYPE's:
 //   OPENBLAS_CORETYPE=Haswell build/bin/gemm_kernel_bench     (AVX2 kernels: deltagrad's is the default there)
 //   env -u OPENBLAS_CORETYPE build/bin/gemm_kernel_bench      (OpenBLAS's own choice; Cooperlake on this CPU)
 #include <benchmark/benchmark.h>

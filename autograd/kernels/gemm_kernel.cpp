@@ -37,6 +37,12 @@ constexpr std::size_t max_tile_vectors = 2;
 // 16 × 560 × 150, ran at 150–165 and 190–230 GFLOP/s against 73–110 and 133–167 packed (gemm_kernel_bench,
 // RESULTS.md).
 constexpr std::size_t in_place_tiles = 2;
+// Whether a product m rows high reads an untransposed op(B) in place (tiles tile_rows high): such a product reads each
+// element of op(B) at most in_place_tiles times, so packing it would cost a copy of each element to save little.
+// The one statement of the rule: the kernel's body (full panels) and own_gemm_in_place_fits both ask it.
+constexpr bool reads_b_in_place(bool tb, std::size_t m, std::size_t tile_rows) {
+    return !tb && m <= in_place_tiles * tile_rows;
+}
 
 // Where A's elements are: A(i, p) = a[i·row_step + p·depth_step] (op(A) read in place, transposed or not).
 struct Strides {
@@ -162,7 +168,7 @@ bool own_gemm_fits(std::size_t m, std::size_t n, std::size_t k) {
 template <class T>
 bool own_gemm_in_place_fits(bool tb, std::size_t m, std::size_t n, std::size_t k) {
     const own::Variant& v = *own::current().load(std::memory_order_relaxed);
-    return !tb && m <= own::in_place_tiles * v.tile_rows && own_gemm_fits<T>(m, n, k);
+    return own::reads_b_in_place(tb, m, v.tile_rows) && own_gemm_fits<T>(m, n, k);
 }
 
 template <class T>

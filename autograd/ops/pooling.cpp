@@ -195,15 +195,16 @@ template <class T>
 void max_pool_2x2_row(const T* r0, const T* r1, T* y, std::uint32_t* a, std::size_t ow, std::uint32_t at,
                       std::uint32_t w) {
     constexpr std::size_t B = 8;
-    const auto block = [&](auto size, std::size_t ox) {
-        max_pool_2x2<decltype(size)::value>(r0 + 2 * ox, r1 + 2 * ox, y + ox, a + ox,
-                                            at + 2 * static_cast<std::uint32_t>(ox), w);
-    };
+    const auto in_row = [at](std::size_t ox) { return at + 2 * static_cast<std::uint32_t>(ox); };
     if (ow < B) {
-        for (std::size_t ox = 0; ox < ow; ++ox) block(std::integral_constant<std::size_t, 1>(), ox);
+        for (std::size_t ox = 0; ox < ow; ++ox)
+            max_pool_2x2<1>(r0 + 2 * ox, r1 + 2 * ox, y + ox, a + ox, in_row(ox), w);
         return;
     }
-    for (std::size_t ox = 0; ox < ow; ox += B) block(std::integral_constant<std::size_t, B>(), std::min(ox, ow - B));
+    for (std::size_t start = 0; start < ow; start += B) {
+        const std::size_t ox = std::min(start, ow - B);
+        max_pool_2x2<B>(r0 + 2 * ox, r1 + 2 * ox, y + ox, a + ox, in_row(ox), w);
+    }
 }
 
 /// Max pooling of one plane: y and the arg-max (the flat index within the plane) of each window. The window's taps
