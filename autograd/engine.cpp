@@ -2,6 +2,7 @@
 // sweep in reverse order that runs each node's backward function and accumulates into its inputs. Nothing recurses.
 #include "autograd/engine.hpp"
 
+#include <array>
 #include <atomic>
 #include <utility>
 
@@ -40,11 +41,11 @@ Tensor<T> record(std::shared_ptr<Node<T>> node, TensorList<T> inputs, Op op, Bac
 
 namespace {
 
+std::atomic<std::uint64_t> passes{0};  // one count for every instantiation below: each pass's mark is unique
 /// The nodes reachable from the roots through inputs that require grad, in post order (inputs first). Counts
-/// each node's consumers in the pass, so that offer_leaf_grad_product knows when one contribution is all.
-template <class T>
-auto topological_order(const std::vector<Tensor<T>>& roots, bool stores_grad) {
-    static std::atomic<std::uint64_t> passes{0};
+/// each node's consumers in the pass: a leaf's gradient is offered (observer.hpp) only when it has one.
+template <class T, class Roots>
+auto topological_order(const Roots& roots, bool stores_grad) {
     const std::uint64_t mark = ++passes;  // a fresh mark per pass: nodes need no clearing between passes
     // The order, and a stack of (a node being visited, the next input to visit), both in blocks of the per-thread
     // cache (pool.hpp): a small graph's pass calls no malloc.
@@ -122,14 +123,14 @@ void check_versions(const Node<T>& node) {
                          " was modified in place after it was computed; backward needs its old value");
 }
 
-template <class T>
-void check_roots(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& root_grads) {
+template <class Roots>
+void check_roots(const Roots& roots, const Roots& root_grads) {
     if (roots.size() != root_grads.size())
         throw ValueError("backward: " + std::to_string(roots.size()) + " roots but " +
                          std::to_string(root_grads.size()) + " gradients");
     for (std::size_t i = 0; i < roots.size(); ++i) {
-        const Tensor<T>& root = roots[i];
-        const Tensor<T>& g = root_grads[i];
+        const auto& root = roots[i];
+        const auto& g = root_grads[i];
         if (!root.defined()) throw GraphError("backward: undefined root tensor");
         if (!root.requires_grad())
             throw GraphError(std::string("backward: the tensor (") + root.op() + ", shape " + shape_str(root.shape()) +
@@ -159,15 +160,14 @@ TensorList<T> run_node(Node<T>& node, const Tensor<T>& self, const Tensor<T>& g)
     return grads;
 }
 
-/// One pass. `capture` (grad()) collects the gradients of those tensors into `captured` instead of storing any
-/// .grad; otherwise leaves and retain_grad tensors accumulate theirs.
-template <class T>
-void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& root_grads, bool retain_graph,
-                  bool create_graph, const std::vector<Tensor<T>>* capture = nullptr,
-                  std::vector<Tensor<T>>* captured = nullptr) {
+/// One pass from `roots` (a vector, or an array of one). `capture` (grad()) collects the gradients of those
+/// tensors into `captured` instead of storing any .grad; otherwise leaves and retain_grad tensors accumulate theirs.
+template <class T, class Roots>
+void run_backward(const Roots& roots, const Roots& root_grads, bool retain_graph, bool create_graph,
+                  const std::vector<Tensor<T>>* capture = nullptr, std::vector<Tensor<T>>* captured = nullptr) {
     check_roots(roots, root_grads);
     const bool stores_grad = !capture && !create_graph;
-    auto order = topological_order(roots, stores_grad);
+    auto order = topological_order<T>(roots, stores_grad);
     for (std::size_t i = 0; i < roots.size(); ++i)  // an undefined root gradient means 1 (a one-element root)
         accumulate(roots[i].node()->pending, root_grads[i].defined() ? root_grads[i] : Tensor<T>::ones(roots[i].shape()));
 
@@ -229,6 +229,13 @@ void backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>&
 }
 
 template <class T>
+void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+    run_backward<T>(std::array{*this}, std::array{gradient}, retain_graph || create_graph, create_graph);  // no malloc
+}
+template <class T>
+void Tensor<T>::backward(bool retain_graph, bool create_graph) const { backward(Tensor(), retain_graph, create_graph); }
+
+template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs, bool retain_graph, bool create_graph,
                             bool allow_unused) {
@@ -248,6 +255,8 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
     template Tensor<T> record(Array<T>, TensorList<T>, Op, BackwardFn<T>, Saves);                                \
     template Tensor<T> record(std::shared_ptr<Node<T>>, TensorList<T>, Op, BackwardFn<T>, Saves);                \
     template void backward(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, bool);            \
+    template void Tensor<T>::backward(const Tensor<T>&, bool, bool) const;                                       \
+    template void Tensor<T>::backward(bool, bool) const;                                                         \
     template std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,          \
                                          const std::vector<Tensor<T>>&, bool, bool, bool);
 DG_INSTANTIATE(float)

@@ -33,6 +33,9 @@ public:
                                         bool /*tb*/) {
         return false;
     }
+    /// The same offer for a gradient that is the sum over the rows of `rows` (a bias's: its output's gradient
+    /// summed over the batch), so that the sum can go straight into the leaf (see offer_leaf_grad_row_sum).
+    virtual bool take_leaf_grad_row_sum(Node<T>& /*leaf*/, const Array<T>& /*rows*/) { return false; }
     /// True for an observer that must see every gradient an op computes (a trace, anomaly checks): while one is
     /// installed, ops compute their gradients instead of offering them as products.
     virtual bool sees_every_gradient() const { return false; }
@@ -74,5 +77,10 @@ inline Observer<T>* observers() {
 /// the weight-gradient GEMM itself (nn/optim/update_in_backward.hpp).
 template <class T>
 bool offer_leaf_grad_product(const Tensor<T>& w, const Array<T>& a, bool ta, const Array<T>& b, bool tb);
+
+/// As offer_leaf_grad_product, for an op whose gradient for input `b` is the sum over the rows of the 2-d `rows`
+/// (b has rows.shape()[1] elements). The linear op calls it for its bias.
+template <class T>
+bool offer_leaf_grad_row_sum(const Tensor<T>& b, const Array<T>& rows);
 
 }  // namespace dg

@@ -1,4 +1,4 @@
-// Tensor: access to the node, grad bookkeeping; backward delegates to the engine. Creation is in ops/creation.cpp.
+// Tensor: access to the node, grad bookkeeping. backward() is in engine.cpp, creation in ops/creation.cpp.
 #include "autograd/tensor.hpp"
 
 #include "autograd/engine.hpp"
@@ -69,15 +69,6 @@ void Tensor<T>::register_hook(Hook hook) {
     Node<T>& n = checked();
     if (!n.requires_grad) throw GraphError("register_hook: this tensor does not require grad");
     n.hooks.push_back(std::move(hook));
-}
-
-template <class T>
-void Tensor<T>::backward(bool retain_graph, bool create_graph) const {
-    dg::backward<T>({*this}, {Tensor()}, retain_graph, create_graph);
-}
-template <class T>
-void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-    dg::backward<T>({*this}, {gradient}, retain_graph, create_graph);
 }
 
 template class Tensor<float>;

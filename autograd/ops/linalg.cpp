@@ -187,7 +187,9 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
                          if (in[1].requires_grad() &&
                              !offer_leaf_grad_product(in[1], g.value(), true, in[0].value(), false))
                              grads[1] = gemm(g, in[0], true, false);
-                         if (in[2].requires_grad()) grads[2] = sum(g, 0);
+                         // ... and b's as the rows it sums.
+                         if (in[2].requires_grad() && !offer_leaf_grad_row_sum(in[2], g.value()))
+                             grads[2] = sum(g, 0);
                          return grads;
                      },
                      Saves{3u, false});

@@ -1,5 +1,6 @@
 // The softmax family, numerically stable (the max along the axis is subtracted first): softmax,
 // log_softmax, and the fused softmax cross-entropy on class-index targets.
+#include <array>
 #include <cmath>
 
 #include "autograd/ops/op_util.hpp"
@@ -13,39 +14,36 @@ using detail::normalize_axis;
 
 namespace {
 
-/// Softmax along the rows of a [rows, cols] array and each row's log Σ exp, from one exp per element.
+/// Softmax along the rows of a [rows, cols] array into `probs` (of x's shape) and each row's log Σ exp into
+/// lse[0..rows), from one exp per element. The rows of [batch, classes], the common case: the row max is
+/// subtracted in a loop, then exp runs once over the whole array as one xtensor expression (vectorised by xsimd;
+/// rows of 10 are too short for it alone).
 template <class T>
-struct RowSoftmax {
-    Array<T> probs;  // [rows, cols]
-    Array<T> lse;    // [rows, 1]
-};
-
-/// The rows of [batch, classes], the common case: the row max is subtracted in a loop, then exp runs once over
-/// the whole array as one xtensor expression (vectorised by xsimd; rows of 10 are too short for it alone).
-template <class T>
-RowSoftmax<T> row_softmax(const Array<T>& x) {
+void row_softmax(const Array<T>& x, Array<T>& probs, T* lse) {
     const std::size_t rows = x.shape()[0], cols = x.shape()[1];
-    RowSoftmax<T> r{Array<T>::from_shape(x.shape()), Array<T>::from_shape({rows, std::size_t(1)})};
     for (std::size_t i = 0; i < rows; ++i) {
         const T* xi = x.data() + i * cols;
         T m = xi[0];
         for (std::size_t j = 1; j < cols; ++j) m = xi[j] > m ? xi[j] : m;
         // An all -inf row would give (-inf) - (-inf) = NaN; shift by 0 there instead.
         if (!std::isfinite(m)) m = T(0);
-        r.lse.data()[i] = m;
-        for (std::size_t j = 0; j < cols; ++j) r.probs.data()[i * cols + j] = xi[j] - m;
+        lse[i] = m;
+        for (std::size_t j = 0; j < cols; ++j) probs.data()[i * cols + j] = xi[j] - m;
     }
-    xt::noalias(r.probs) = xt::exp(r.probs);
+    xt::noalias(probs) = xt::exp(probs);
     for (std::size_t i = 0; i < rows; ++i) {
-        T* pi = r.probs.data() + i * cols;
+        T* pi = probs.data() + i * cols;
         T s = 0;
         for (std::size_t j = 0; j < cols; ++j) s += pi[j];
-        r.lse.data()[i] += std::log(s);
+        lse[i] += std::log(s);
         const T inv = T(1) / s;
         for (std::size_t j = 0; j < cols; ++j) pi[j] *= inv;
     }
-    return r;
 }
+
+/// Per-row scratch (a row's log Σ exp) in a block of the per-thread cache (pool.hpp): no malloc.
+template <class T>
+using RowScratch = std::vector<T, pool::Allocator<T>>;
 
 /// Whether row_softmax applies: the rows of a 2-D array with at least one column.
 template <class T>
@@ -56,7 +54,11 @@ bool rows_of_2d(const Array<T>& x, std::size_t axis) {
 /// log Σ exp(x) along axis, keepdim form, computed as m + log Σ exp(x - m).
 template <class T>
 Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
-    if (rows_of_2d(x, axis)) return row_softmax(x).lse;
+    if (rows_of_2d(x, axis)) {
+        Array<T> probs = Array<T>::from_shape(x.shape()), lse = Array<T>::from_shape({x.shape()[0], std::size_t(1)});
+        row_softmax(x, probs, lse.data());
+        return lse;
+    }
     Array<T> m = xt::amax(x, {axis}, xt::keep_dims | immediate);
     // An all -inf slice would give (-inf) - (-inf) = NaN; shift by 0 there instead.
     m = xt::where(xt::isfinite(m), m, T(0));
@@ -67,7 +69,12 @@ Array<T> logsumexp(const Array<T>& x, std::size_t axis) {
 /// exp(x - logsumexp(x)) along axis.
 template <class T>
 Array<T> softmax_array(const Array<T>& x, std::size_t axis) {
-    if (rows_of_2d(x, axis)) return row_softmax(x).probs;
+    if (rows_of_2d(x, axis)) {
+        Array<T> probs = Array<T>::from_shape(x.shape());
+        RowScratch<T> lse(x.shape()[0]);
+        row_softmax(x, probs, lse.data());
+        return probs;
+    }
     return Array<T>(xt::exp(x - logsumexp(x, axis)));
 }
 
@@ -108,12 +115,21 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
         if (target[i] >= s[1])
             throw ValueError("softmax_cross_entropy: target " + std::to_string(target[i]) + " at row " +
                              std::to_string(i) + " out of range for " + std::to_string(s[1]) + " classes");
-    RowSoftmax<T> sm = row_softmax(logits.value());
+    // The probabilities in a node of their own: the backward closure holds a handle, not a copy of the array.
+    auto probs = make_node<T>(s);
+    RowScratch<T> lse(s[0]);
+    row_softmax(logits.value(), probs->value, lse.data());
     T total = 0;
-    for (std::size_t i = 0; i < s[0]; ++i) total += sm.lse(i, 0) - logits.value()(i, target[i]);
-    return record<T>(Array<T>(xt::xscalar<T>(total / static_cast<T>(s[0]))), {logits},
+    for (std::size_t i = 0; i < s[0]; ++i) total += lse[i] - logits.value()(i, target[i]);
+    auto loss = make_node<T>(std::array<std::size_t, 0>{});  // filled in its node: moving an array costs more
+    loss->value() = total / static_cast<T>(s[0]);
+    // The targets kept in a block of the per-thread cache (pool.hpp): a copy into a std::vector would call malloc.
+    std::vector<std::size_t, pool::Allocator<std::size_t>> kept(target.begin(), target.end());
+    return record<T>(std::move(loss), {logits},
                      {"softmax_cross_entropy", "grad_logits = (softmax(logits) - onehot(target)) * grad_out / batch"},
-                     [target, probs = std::move(sm.probs)](const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                     [target = std::move(kept), probs_node = Tensor<T>(std::move(probs))](
+                         const Inputs<T>& in, const Tensor<T>&, const Tensor<T>& g) {
+                         const Array<T>& probs = probs_node.value();
                          const std::size_t batch = probs.shape()[0];
                          if (grad_enabled()) {
                              // create_graph: the gradient must itself be differentiable in the logits.

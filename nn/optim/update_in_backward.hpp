@@ -12,7 +12,8 @@ namespace dg::optim {
 /// the right operand of a matmul) and feeds nothing else, that op offers its weight gradient as a product
 /// (offer_leaf_grad_product in autograd/observer.hpp) and the update is written by the weight-gradient GEMM itself
 /// (α = −lr, β = decay), as the delta reference's step does: no gradient buffer, and with several threads each
-/// thread updates the part of W it just computed.
+/// thread updates the part of W it just computed. The op's bias gradient is offered as the rows it sums
+/// (offer_leaf_grad_row_sum), which the update reads directly: no gradient node for the bias either.
 ///
 /// Why it is exact: a leaf comes after every node that reads it in the reverse topological order, so all of them
 /// have used its old value when it changes. The result equals backward() followed by the update, up to rounding.
@@ -31,6 +32,7 @@ public:
 
     bool take_leaf_grad(Node<T>& leaf, const Tensor<T>& grad) override;
     bool take_leaf_grad_product(Node<T>& leaf, const Array<T>& a, bool ta, const Array<T>& b, bool tb) override;
+    bool take_leaf_grad_row_sum(Node<T>& leaf, const Array<T>& rows) override;
 
 private:
     struct Rule {
@@ -40,6 +42,8 @@ private:
     /// The rule of a registered leaf, or nullptr. A linear search: a model has few parameter tensors, and a hash
     /// map's allocations cost more than the search at batch 1.
     const Rule* rule_of(const Node<T>* leaf) const;
+    /// leaf ← decay·leaf − lr·grad, grad holding one value per element of the leaf.
+    static void apply(Node<T>& leaf, const Rule& rule, const T* grad);
 
     SmallVector<Rule, 8> rules_;  // inline: an MLP's parameters cost no allocation per step
     ObserverGuard<T> guard_{*this};  // last: installed once the members exist, removed before they go

@@ -1,7 +1,8 @@
-// UpdateInBackward (nn/optim/update_in_backward.hpp): the SGD update applied during backward, an observer of the engine. Every result is compared with the
-// unfused computation (backward, then value ← decay·value − lr·grad written out here), on the linear op's direct
-// path (the update is its weight-gradient GEMM, also split over threads), on the engine's path (tied weights,
-// hooks, matmul), and where the guard must be ignored (grad(), create_graph, after the guard is gone).
+// UpdateInBackward (nn/optim/update_in_backward.hpp): the SGD update applied during backward, an observer of the
+// engine. Every result is compared with the unfused computation (backward, then value ← decay·value − lr·grad written
+// out here), on the linear op's direct path (the update is its weight-gradient GEMM, also split over threads, and its
+// bias's rows), on the engine's path (tied weights, hooks, matmul), and where the guard must be ignored (grad(),
+// create_graph, after the guard is gone).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -50,18 +51,22 @@ std::vector<Array<double>> unfused_step(const Net& net, const Tensor<double>& x)
 }
 
 TEST(UpdateInBackward, LinearLayersEqualBackwardThenUpdate) {
-    const Net net;
-    const Tensor<double> x = randn({6, 5}, 5, false);
-    const auto expected = unfused_step(net, x);
-    {
-        UpdateInBackward<double> in_backward;
-        for (const auto& p : net.params()) in_backward.add(p, lr, decay);
-        net.loss(x).backward();
-    }
-    const auto params = net.params();
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        EXPECT_TRUE(all_close(params[i].value(), expected[i], 1e-14, 1e-12)) << "parameter " << i;
-        EXPECT_FALSE(params[i].has_grad()) << "parameter " << i << " kept a .grad";
+    // Batch 1: each bias is updated from its one row of gradient; batch 6: from the rows' sums.
+    for (const std::size_t batch : {1, 6}) {
+        const Net net;
+        const Tensor<double> x = randn({batch, 5}, 5, false);
+        const auto expected = unfused_step(net, x);
+        {
+            UpdateInBackward<double> in_backward;
+            for (const auto& p : net.params()) in_backward.add(p, lr, decay);
+            net.loss(x).backward();
+        }
+        const auto params = net.params();
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            EXPECT_TRUE(all_close(params[i].value(), expected[i], 1e-14, 1e-12))
+                << "parameter " << i << ", batch " << batch;
+            EXPECT_FALSE(params[i].has_grad()) << "parameter " << i << " kept a .grad";
+        }
     }
 }
 
@@ -195,6 +200,10 @@ TEST(UpdateInBackward, RejectsWhatItCannotUpdate) {
     EXPECT_TRUE(test::throws_with<ValueError>([&] { in_backward.add(w, std::numeric_limits<double>::quiet_NaN()); }, {"finite"}));
     in_backward.add(w, lr);
     EXPECT_TRUE(test::throws_with<GraphError>([&] { in_backward.add(w, lr); }, {"registered already"}));
+    // Rows offered as a gradient need one column per element of the leaf (w has 6).
+    const Array<double> rows = xt::ones<double>({2, 5});
+    EXPECT_TRUE(test::throws_with<ShapeError>([&] { in_backward.take_leaf_grad_row_sum(*w.node(), rows); },
+                                              {"one column per element"}));
 }
 
 }  // namespace
