@@ -9,39 +9,47 @@
 namespace dg {
 
 namespace {
-thread_local std::vector<std::size_t> scope_lengths;  // length of current_path before each open scope
-thread_local std::string current_path;
-
 template <class T>
 struct Labeller : Observer<T> {
-    void recorded(Node<T>& node, const TensorList<T>&) override { node.label = current_path; }
+    const std::string* path = nullptr;  // this thread's current path
+    void recorded(Node<T>& node, const TensorList<T>&) override { node.label = *path; }
 };
-thread_local Labeller<float> labeller_f;
-thread_local Labeller<double> labeller_d;
-// Installed by the outermost scope only (modules open one per call: no allocation per call).
-thread_local std::optional<ObserverGuard<float>> guard_f;
-thread_local std::optional<ObserverGuard<double>> guard_d;
+
+/// A thread's scopes, in one thread-local object: each access to a thread-local with a constructor is a call.
+struct Scopes {
+    std::string path;                  // the joined path ("model.fc2")
+    std::vector<std::size_t> lengths;  // the length of path before each open scope
+    Labeller<float> labeller_f;
+    Labeller<double> labeller_d;
+    // Installed by the outermost scope only (modules open one per call: no allocation per call).
+    std::optional<ObserverGuard<float>> guard_f;
+    std::optional<ObserverGuard<double>> guard_d;
+    Scopes() { labeller_f.path = labeller_d.path = &path; }
+};
+thread_local Scopes scopes;
 }  // namespace
 
 NameScope::NameScope(const std::string& name) {
-    if (scope_lengths.empty()) {
-        guard_f.emplace(labeller_f);
-        guard_d.emplace(labeller_d);
+    Scopes& s = scopes;
+    if (s.lengths.empty()) {
+        s.guard_f.emplace(s.labeller_f);
+        s.guard_d.emplace(s.labeller_d);
     }
-    scope_lengths.push_back(current_path.size());
-    if (!current_path.empty() && !name.empty()) current_path += '.';
-    current_path += name;
+    s.lengths.push_back(s.path.size());
+    if (!s.path.empty() && !name.empty()) s.path += '.';
+    s.path += name;
 }
 
 NameScope::~NameScope() {
-    current_path.resize(scope_lengths.back());
-    scope_lengths.pop_back();
-    if (scope_lengths.empty()) {
-        guard_d.reset();
-        guard_f.reset();
+    Scopes& s = scopes;
+    s.path.resize(s.lengths.back());
+    s.lengths.pop_back();
+    if (s.lengths.empty()) {
+        s.guard_d.reset();
+        s.guard_f.reset();
     }
 }
 
-const std::string& current_scope() { return current_path; }
+const std::string& current_scope() { return scopes.path; }
 
 }  // namespace dg
