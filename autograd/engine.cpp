@@ -49,8 +49,8 @@ auto topological_order(const Roots& roots, bool stores_grad) {
     const std::uint64_t mark = ++passes;  // a fresh mark per pass: nodes need no clearing between passes
     // The order, and a stack of (a node being visited, the next input to visit), both in blocks of the per-thread
     // cache (pool.hpp): a small graph's pass calls no malloc.
-    std::vector<Tensor<T>, pool::Allocator<Tensor<T>>> order;
-    std::vector<std::pair<Tensor<T>, std::size_t>, pool::Allocator<std::pair<Tensor<T>, std::size_t>>> stack;
+    pool::Vector<Tensor<T>> order;
+    pool::Vector<std::pair<Tensor<T>, std::size_t>> stack;
     order.reserve(32);
     stack.reserve(32);
     auto visit = [&](const Tensor<T>& t) {

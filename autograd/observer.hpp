@@ -37,7 +37,7 @@ public:
     /// summed over the batch), so that the sum can go straight into the leaf (see offer_leaf_grad_row_sum).
     virtual bool take_leaf_grad_row_sum(Node<T>& /*leaf*/, const Array<T>& /*rows*/) { return false; }
     /// True for an observer that must see every gradient an op computes (a trace, anomaly checks): while one is
-    /// installed, ops compute their gradients instead of offering them as products.
+    /// installed, ops compute their gradients instead of offering them (as products or row sums).
     virtual bool sees_every_gradient() const { return false; }
 
     Observer* next_ = nullptr;  ///< the engine's list of installed observers (set by ObserverGuard)

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 namespace dg::pool {
 
@@ -68,5 +69,9 @@ template <class T, class U>
 bool operator!=(const Allocator<T>&, const Allocator<U>&) noexcept {
     return false;
 }
+
+/// A std::vector whose storage comes from the per-thread cache: scratch on a hot path without malloc.
+template <class T>
+using Vector = std::vector<T, Allocator<T>>;
 
 }  // namespace dg::pool

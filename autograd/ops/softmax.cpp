@@ -41,10 +41,6 @@ void row_softmax(const Array<T>& x, Array<T>& probs, T* lse) {
     }
 }
 
-/// Per-row scratch (a row's log Σ exp) in a block of the per-thread cache (pool.hpp): no malloc.
-template <class T>
-using RowScratch = std::vector<T, pool::Allocator<T>>;
-
 /// Whether row_softmax applies: the rows of a 2-D array with at least one column.
 template <class T>
 bool rows_of_2d(const Array<T>& x, std::size_t axis) {
@@ -71,7 +67,7 @@ template <class T>
 Array<T> softmax_array(const Array<T>& x, std::size_t axis) {
     if (rows_of_2d(x, axis)) {
         Array<T> probs = Array<T>::from_shape(x.shape());
-        RowScratch<T> lse(x.shape()[0]);
+        pool::Vector<T> lse(x.shape()[0]);  // scratch: each row's log Σ exp
         row_softmax(x, probs, lse.data());
         return probs;
     }
@@ -117,14 +113,13 @@ Tensor<T> softmax_cross_entropy(const Tensor<T>& logits, const std::vector<std::
                              std::to_string(i) + " out of range for " + std::to_string(s[1]) + " classes");
     // The probabilities in a node of their own: the backward closure holds a handle, not a copy of the array.
     auto probs = make_node<T>(s);
-    RowScratch<T> lse(s[0]);
+    pool::Vector<T> lse(s[0]);
     row_softmax(logits.value(), probs->value, lse.data());
     T total = 0;
     for (std::size_t i = 0; i < s[0]; ++i) total += lse[i] - logits.value()(i, target[i]);
     auto loss = make_node<T>(std::array<std::size_t, 0>{});  // filled in its node: moving an array costs more
     loss->value() = total / static_cast<T>(s[0]);
-    // The targets kept in a block of the per-thread cache (pool.hpp): a copy into a std::vector would call malloc.
-    std::vector<std::size_t, pool::Allocator<std::size_t>> kept(target.begin(), target.end());
+    pool::Vector<std::size_t> kept(target.begin(), target.end());  // a copy into a std::vector would call malloc
     return record<T>(std::move(loss), {logits},
                      {"softmax_cross_entropy", "grad_logits = (softmax(logits) - onehot(target)) * grad_out / batch"},
                      [target = std::move(kept), probs_node = Tensor<T>(std::move(probs))](
